@@ -1,0 +1,1 @@
+"""Alerts: rules -> incidents -> outbox -> Slack, and the daily digest."""

@@ -1,0 +1,173 @@
+"""Incidents: one per story, announced once, re-announced only on real escalation.
+
+A finding either opens its story's incident or updates it. The announcement is
+written to the outbox in the same transaction, so an alert exists exactly when
+the incident that caused it does.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+from sqlalchemy.exc import IntegrityError
+
+from alerts.history import case_history
+from alerts.rules import Finding
+from alerts.slack import build_message
+from reputation.config import Config, Route, Severity
+from reputation.plugins import RaisedAlert
+from reputation.store import upsert
+from reputation.store.schema import incidents, outbox
+
+OPEN = "open"
+ACKNOWLEDGED = "acknowledged"
+RESOLVED = "resolved"
+FALSE_POSITIVE = "false_positive"
+
+
+def routes_for(config: Config, brand: str | None, severity: Severity) -> list[Route]:
+    return [
+        route
+        for route in config.alerts.routes
+        if severity >= route.min_severity and (not route.brands or brand in route.brands)
+    ]
+
+
+def _insert(connection: Connection, finding: Finding, now: datetime) -> int | None:
+    """Insert the incident; None when another worker opened the same story first."""
+    try:
+        with connection.begin_nested():
+            result = connection.execute(
+                incidents.insert().values(
+                    story_key=finding.story_key,
+                    rule=finding.rule,
+                    brand=finding.brand,
+                    severity=int(finding.severity),
+                    status=OPEN,
+                    title=finding.title,
+                    mention_key=finding.mention_key,
+                    author_key=finding.author_key,
+                    level=finding.level,
+                    details=finding.facts,
+                    opened_at=now,
+                    first_seen_at=finding.first_seen_at,
+                    updated_at=now,
+                )
+            )
+    except IntegrityError:
+        return None
+    key = result.inserted_primary_key
+    return int(key[0]) if key else None
+
+
+def record(
+    connection: Connection, config: Config, finding: Finding, now: datetime, env: Mapping[str, str] | None = None
+) -> RaisedAlert | None:
+    """Open or escalate the finding's incident; returns the alert to announce, if any."""
+    existing = connection.execute(
+        select(incidents).where(incidents.c.story_key == finding.story_key).with_for_update()
+    ).first()
+    escalation = False
+    if existing is None:
+        incident_id = _insert(connection, finding, now)
+        if incident_id is None:
+            return None
+        announcement = 0
+        severity = finding.severity
+    else:
+        incident_id = existing.id
+        grew = finding.level >= existing.level * finding.escalate_factor
+        severity = max(finding.severity, Severity(existing.severity))
+        announcement = int((existing.details or {}).get("announcements", 1))
+        values: dict[str, Any] = {
+            "details": {**finding.facts, "announcements": announcement},
+            "updated_at": now,
+            "title": finding.title,
+        }
+        if not grew or existing.status == FALSE_POSITIVE:
+            connection.execute(update(incidents).where(incidents.c.id == incident_id).values(**values))
+            return None
+        escalation = True
+        values.update(level=finding.level, severity=int(severity))
+        values["details"] = {**finding.facts, "announcements": announcement + 1}
+        if existing.status == RESOLVED:
+            values.update(status=OPEN, resolved_at=None)
+        connection.execute(update(incidents).where(incidents.c.id == incident_id).values(**values))
+    history = case_history(connection, finding, now) if finding.author_key else []
+    alert = RaisedAlert(
+        incident_id=incident_id,
+        rule=finding.rule,
+        severity=str(severity),
+        brand=finding.brand,
+        title=("Escalated: " if escalation else "") + finding.title,
+        summary=summary_text(finding, history),
+        escalation=escalation,
+    )
+    enqueue(connection, config, alert, finding, history, announcement, now, env)
+    return alert
+
+
+def enqueue(
+    connection: Connection,
+    config: Config,
+    alert: RaisedAlert,
+    finding: Finding,
+    history: list[dict[str, Any]],
+    announcement: int,
+    now: datetime,
+    env: Mapping[str, str] | None = None,
+) -> None:
+    env = os.environ if env is None else env
+    payload = build_message(alert, finding, history)
+    rows = [
+        {
+            # The key makes a second detect over the same data a no-op for delivery.
+            "dedup_key": f"{alert.incident_id}:{announcement}:{route.name}",
+            "incident_id": alert.incident_id,
+            "route": route.name,
+            "payload": payload,
+            "created_at": now,
+            "attempts": 0,
+            "next_attempt_at": now,
+        }
+        for route in routes_for(config, finding.brand, finding.severity)
+        if env.get(route.webhook_env)
+    ]
+    upsert(connection, outbox, rows, keys=["dedup_key"])
+
+
+def summary_text(finding: Finding, history: list[dict[str, Any]]) -> str:
+    """Plain text for the terminal: who, where, how bad, how fast, issue, link, history."""
+    facts = finding.facts
+    lines: list[str] = []
+    if "text" in facts:
+        quoted = " ".join(str(facts["text"]).split())
+        lines.append(f"\u201c{quoted[:280]}{'\u2026' if len(quoted) > 280 else ''}\u201d")
+    if facts.get("handle"):
+        followers = facts.get("followers")
+        audience = f", {followers:,} followers" if isinstance(followers, int) else ""
+        lines.append(f"Who: @{facts['handle']} on {facts.get('platform')}{audience}")
+    if "cascade_size" in facts:
+        predicted = facts.get("predicted_final")
+        forecast = f", predicted {predicted:.0f} in total" if isinstance(predicted, float) else ""
+        lines.append(
+            f"Spread: {facts['cascade_size']} replies/quotes/reshares from {facts['cascade_authors']} people,"
+            f" {facts['velocity_per_hour']:.0f} in the last hour, reach {facts['reach']:,}{forecast};"
+            f" {facts['negative_share']:.0%} of replies negative"
+        )
+    if facts.get("issue_label"):
+        lines.append(f"Issue: {facts['issue_label']}")
+    if "expected" in facts:
+        lines.append(f"Volume: {facts['posts']} posts from {facts['authors']} people vs {facts['expected']} expected")
+    if facts.get("last_error"):
+        lines.append(f"Last error: {facts['last_error']}")
+    if facts.get("url"):
+        lines.append(f"Link: {facts['url']}")
+    if history:
+        lines.append(f"Said before ({len(history)}):")
+        lines.extend(f"  {item['when']} on {item['platform']}: {item['snippet']}" for item in history)
+    return "\n".join(lines)

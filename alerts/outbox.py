@@ -1,0 +1,103 @@
+"""Delivering the outbox: claim a row, send it, record the outcome.
+
+A row is claimed with a compare-and-set on its lease, so two workers never
+send the same row; a failed send is retried with exponential backoff (or after
+Slack's Retry-After) until `max_attempts`, then parked as failed.
+
+Known limit: a process that dies after Slack accepted a message but before the
+row is marked sent will send it again once the lease expires. Incoming webhooks
+take no idempotency key, so at-least-once is the honest guarantee here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+
+from alerts.slack import SendResult, send_webhook
+from reputation.config import Config
+from reputation.store import Store
+from reputation.store.schema import outbox
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+BASE_BACKOFF = timedelta(seconds=15)
+MAX_BACKOFF = timedelta(minutes=30)
+
+Sender = Callable[[str, dict[str, Any]], SendResult]
+
+
+def _claim(store: Store, now: datetime) -> Any | None:
+    with store.transaction() as connection:
+        candidate = connection.execute(
+            select(outbox.c.id)
+            .where(
+                outbox.c.sent_at.is_(None),
+                outbox.c.failed_at.is_(None),
+                outbox.c.next_attempt_at <= now,
+                or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
+            )
+            .order_by(outbox.c.id)
+            .limit(1)
+        ).first()
+        if candidate is None:
+            return None
+        claimed = connection.execute(
+            update(outbox)
+            .where(
+                outbox.c.id == candidate.id,
+                outbox.c.sent_at.is_(None),
+                or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
+            )
+            .values(claimed_until=now + LEASE, attempts=outbox.c.attempts + 1)
+        )
+        if claimed.rowcount != 1:
+            return ()  # another worker won this row; try the next
+        return connection.execute(select(outbox).where(outbox.c.id == candidate.id)).first()
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(BASE_BACKOFF * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def deliver_pending(
+    store: Store,
+    config: Config,
+    now: datetime,
+    env: Mapping[str, str] | None = None,
+    send: Sender = send_webhook,
+) -> int:
+    """Send every due row once; returns how many were delivered."""
+    env = os.environ if env is None else env
+    routes = {route.name: route for route in config.alerts.routes}
+    delivered = 0
+    while (row := _claim(store, now)) is not None:
+        if row == ():
+            continue
+        route = routes.get(row.route)
+        url = env.get(route.webhook_env, "") if route else ""
+        if not url:
+            result = SendResult(False, 0, None, f"route {row.route!r} has no webhook URL in the environment")
+        else:
+            result = send(url, row.payload)
+        values: dict[str, Any] = {"claimed_until": None}
+        if result.ok:
+            values["sent_at"] = now
+            delivered += 1
+        else:
+            wait = (
+                timedelta(seconds=result.retry_after_seconds) if result.retry_after_seconds else backoff(row.attempts)
+            )
+            values.update(next_attempt_at=now + wait, last_error=result.error)
+            if row.attempts >= config.alerts.max_attempts:
+                values["failed_at"] = now
+            log.warning("alert %s to %s not delivered (attempt %d): %s", row.id, row.route, row.attempts, result.error)
+        with store.transaction() as connection:
+            connection.execute(update(outbox).where(outbox.c.id == row.id).values(**values))
+    return delivered

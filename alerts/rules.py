@@ -1,0 +1,263 @@
+"""Alert rules: read the enriched store and name the stories that need a person.
+
+Each rule yields `Finding`s keyed by story, so that everything about one story
+(a spreading post, one person's complaints, one issue's burst) lands in one
+incident. `level` is the size that escalation compares against.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, select
+
+from reputation.config import Config, Severity
+from reputation.store import as_utc
+from reputation.store.mentions import recent_runs
+from reputation.store.schema import authors, cascades, enrichments, issues, mentions
+
+# Only stories with activity this recent are looked at: detection cost follows
+# what is happening, not how much history is stored.
+ACTIVE_WINDOW = timedelta(hours=48)
+
+
+@dataclass(frozen=True)
+class Finding:
+    story_key: str
+    rule: str
+    brand: str | None
+    severity: Severity
+    title: str
+    level: float
+    first_seen_at: datetime
+    mention_key: str | None = None
+    author_key: str | None = None
+    escalate_factor: float = 2.0
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+def person_of(handle: str) -> str:
+    """The key that matches one person across platforms: the handle without @, case or punctuation."""
+    return re.sub(r"[^a-z0-9]", "", handle.lower())
+
+
+def detractor_posts(connection: Connection, config: Config, now: datetime) -> list[Finding]:
+    rule = config.alerts.rules.detractor
+    if not rule.enabled:
+        return []
+    query = (
+        select(
+            cascades,
+            mentions.c.text,
+            mentions.c.url,
+            mentions.c.author_key,
+            mentions.c.created_at,
+            authors.c.handle,
+            authors.c.followers,
+            enrichments.c.compound,
+            enrichments.c.needs_help,
+            enrichments.c.intents,
+            enrichments.c.issue_id,
+            issues.c.label.label("issue_label"),
+        )
+        .join(mentions, mentions.c.key == cascades.c.root_key)
+        .join(enrichments, enrichments.c.mention_key == mentions.c.key)
+        .join(authors, authors.c.key == mentions.c.author_key)
+        .outerjoin(issues, issues.c.id == enrichments.c.issue_id)
+        .where(
+            cascades.c.last_event_at >= now - ACTIVE_WINDOW,
+            enrichments.c.compound <= rule.max_compound,
+            (cascades.c.reach >= rule.min_reach) | (cascades.c.size >= rule.min_cascade),
+        )
+    )
+    if rule.require_needs_help:
+        query = query.where(enrichments.c.needs_help.is_(True))
+    findings = []
+    for row in connection.execute(query):
+        spread = f"{row.size} replies/quotes/reshares" if row.size else "no replies yet"
+        findings.append(
+            Finding(
+                story_key=f"detractor:{row.root_key}",
+                rule="detractor",
+                brand=row.brand,
+                severity=Severity.CRITICAL if row.size >= 4 * max(rule.min_cascade, 1) else rule.severity,
+                title=f"Detractor post by @{row.handle or 'unknown'} on {row.platform} ({spread})",
+                level=float(max(row.size, 1)),
+                first_seen_at=as_utc(row.created_at),
+                mention_key=row.root_key,
+                author_key=row.author_key,
+                escalate_factor=rule.escalate_factor,
+                facts={
+                    "text": row.text,
+                    "url": row.url,
+                    "platform": row.platform,
+                    "handle": row.handle,
+                    "followers": row.followers,
+                    "compound": round(row.compound, 3),
+                    "intents": list(row.intents),
+                    "cascade_size": row.size,
+                    "cascade_authors": row.authors,
+                    "cascade_depth": row.depth,
+                    "reach": row.reach,
+                    "velocity_per_hour": row.velocity_per_hour,
+                    "negative_share": round(row.negative_share, 2),
+                    "predicted_final": row.predicted_final,
+                    "issue_id": row.issue_id,
+                    "issue_label": row.issue_label,
+                },
+            )
+        )
+    return findings
+
+
+def repeat_complainers(connection: Connection, config: Config, now: datetime) -> list[Finding]:
+    rule = config.alerts.rules.repeat_complainer
+    if not rule.enabled:
+        return []
+    rows = connection.execute(
+        select(
+            mentions.c.key,
+            mentions.c.brand,
+            mentions.c.platform,
+            mentions.c.created_at,
+            mentions.c.text,
+            mentions.c.url,
+            mentions.c.author_key,
+            authors.c.handle,
+        )
+        .join(enrichments, enrichments.c.mention_key == mentions.c.key)
+        .join(authors, authors.c.key == mentions.c.author_key)
+        .where(
+            mentions.c.created_at >= now - timedelta(days=rule.window_days),
+            enrichments.c.sentiment == "negative",
+            mentions.c.kind != "reshare",
+        )
+        .order_by(mentions.c.created_at)
+    ).all()
+    by_person: dict[tuple[str | None, str], list[Any]] = defaultdict(list)
+    for row in rows:
+        person = person_of(row.handle) or row.author_key
+        by_person[(row.brand, person)].append(row)
+    findings = []
+    for (brand, person), posts in by_person.items():
+        if len(posts) < rule.min_complaints:
+            continue
+        latest = posts[-1]
+        platforms = sorted({post.platform for post in posts})
+        findings.append(
+            Finding(
+                story_key=f"repeat:{brand}:{person}",
+                rule="repeat_complainer",
+                brand=brand,
+                severity=rule.severity,
+                title=f"@{latest.handle} has complained {len(posts)} times in {rule.window_days} days"
+                f" ({', '.join(platforms)})",
+                level=float(len(posts)),
+                first_seen_at=as_utc(latest.created_at),
+                mention_key=latest.key,
+                author_key=latest.author_key,
+                facts={
+                    "text": latest.text,
+                    "url": latest.url,
+                    "platform": latest.platform,
+                    "handle": latest.handle,
+                    "complaints": len(posts),
+                    "platforms": platforms,
+                },
+            )
+        )
+    return findings
+
+
+def issue_spikes(connection: Connection, config: Config, now: datetime) -> list[Finding]:
+    rule = config.alerts.rules.issue_spike
+    if not rule.enabled:
+        return []
+    window_start = now - timedelta(hours=rule.window_hours)
+    baseline_start = window_start - timedelta(days=rule.baseline_days)
+    rows = connection.execute(
+        select(
+            enrichments.c.issue_id,
+            issues.c.label,
+            issues.c.brand,
+            issues.c.created_at,
+            func.count().filter(mentions.c.created_at >= window_start).label("recent"),
+            func.count(func.distinct(mentions.c.author_key))
+            .filter(mentions.c.created_at >= window_start)
+            .label("recent_authors"),
+            func.count().filter(mentions.c.created_at < window_start).label("before"),
+            func.min(mentions.c.created_at).filter(mentions.c.created_at >= window_start).label("first_recent"),
+        )
+        .join(mentions, mentions.c.key == enrichments.c.mention_key)
+        .join(issues, issues.c.id == enrichments.c.issue_id)
+        .where(and_(mentions.c.created_at >= baseline_start, mentions.c.created_at <= now))
+        .group_by(enrichments.c.issue_id, issues.c.label, issues.c.brand, issues.c.created_at)
+    ).all()
+    windows_in_baseline = rule.baseline_days * 24 / rule.window_hours
+    findings = []
+    for row in rows:
+        expected = row.before / windows_in_baseline
+        new_issue = as_utc(row.created_at) >= window_start
+        if row.recent < rule.min_posts or row.recent_authors < rule.min_authors:
+            continue
+        if row.recent < rule.min_ratio * max(expected, 1.0):
+            continue
+        kind = "New issue" if new_issue else "Spiking issue"
+        findings.append(
+            Finding(
+                story_key=f"issue:{row.issue_id}",
+                rule="issue_spike",
+                brand=row.brand,
+                severity=rule.severity,
+                title=f"{kind} \u201c{row.label}\u201d: {row.recent} posts in {rule.window_hours} h"
+                f" vs {expected:.1f} expected",
+                level=float(row.recent),
+                first_seen_at=as_utc(row.first_recent),
+                facts={
+                    "issue_id": row.issue_id,
+                    "issue_label": row.label,
+                    "posts": row.recent,
+                    "authors": row.recent_authors,
+                    "expected": round(expected, 1),
+                    "window_hours": rule.window_hours,
+                    "new": new_issue,
+                },
+            )
+        )
+    return findings
+
+
+def collection_gaps(store_runs: dict[str, list[str | None]], config: Config, now: datetime) -> list[Finding]:
+    rule = config.alerts.rules.collection_gap
+    if not rule.enabled:
+        return []
+    findings = []
+    for source, errors in store_runs.items():
+        if len(errors) >= rule.failed_runs and all(errors[: rule.failed_runs]):
+            findings.append(
+                Finding(
+                    story_key=f"gap:{source}",
+                    rule="collection_gap",
+                    brand=None,
+                    severity=rule.severity,
+                    title=f"Source {source} failed {rule.failed_runs} runs in a row",
+                    level=1.0,
+                    first_seen_at=now,
+                    facts={"source": source, "last_error": errors[0]},
+                )
+            )
+    return findings
+
+
+def source_errors(store: Any, config: Config) -> dict[str, list[str | None]]:
+    """Newest-first errors (None for a good run) of each enabled source's recent runs."""
+    depth = config.alerts.rules.collection_gap.failed_runs
+    return {
+        source.name: [run.error for run in recent_runs(store, source.name, depth)]
+        for source in config.sources
+        if source.enabled
+    }

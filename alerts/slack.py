@@ -1,0 +1,126 @@
+"""Slack messages (Block Kit through slack_sdk) and their delivery by webhook.
+
+Everything that came from the internet is shown as plain_text, which Slack
+renders literally: no mentions, no formatting, no links. The few mrkdwn strings
+(our own link line and the fallback text) are escaped as Slack documents
+(&, <, >), which turns `<!channel>`, `<@U123>` and `<https://x|y>` into text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+from slack_sdk.webhook import WebhookClient
+
+from alerts.rules import Finding
+from reputation.plugins import RaisedAlert
+
+# Slack's documented limits, less a margin for the ellipsis.
+HEADER_CHARS = 150
+SECTION_CHARS = 3000
+FIELD_CHARS = 2000
+FALLBACK_CHARS = 3000
+_SEVERITY_MARK = {"critical": "\U0001f534", "high": "\U0001f7e0", "medium": "\U0001f7e1", "low": "\u26aa"}
+_SAFE_URL = re.compile(r"^https://[^\s<>|]+$")
+
+
+def escape_mrkdwn(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def _plain(text: str, limit: int) -> PlainTextObject:
+    # An empty plain_text is rejected by Slack; a visible dash keeps the layout.
+    return PlainTextObject(text=clip(text, limit) or "-", emoji=False)
+
+
+def _fields(finding: Finding) -> list[PlainTextObject]:
+    facts = finding.facts
+    pairs: list[tuple[str, Any]] = [
+        ("Brand", finding.brand),
+        ("Where", facts.get("platform")),
+        ("Who", f"@{facts['handle']}" if facts.get("handle") else None),
+        ("Followers", f"{facts['followers']:,}" if isinstance(facts.get("followers"), int) else None),
+        (
+            "Spread",
+            f"{facts['cascade_size']} events, {facts['velocity_per_hour']:.0f} in last hour"
+            if "cascade_size" in facts
+            else None,
+        ),
+        ("Reach", f"{facts['reach']:,}" if isinstance(facts.get("reach"), int) else None),
+        (
+            "Predicted",
+            f"{facts['predicted_final']:.0f} events" if isinstance(facts.get("predicted_final"), float) else None,
+        ),
+        ("Issue", facts.get("issue_label")),
+        ("Volume", f"{facts['posts']} posts vs {facts['expected']} expected" if "expected" in facts else None),
+        ("Complaints", f"{facts['complaints']} on {', '.join(facts['platforms'])}" if "complaints" in facts else None),
+    ]
+    return [_plain(f"{label}: {value}", FIELD_CHARS) for label, value in pairs if value not in (None, "")][:10]
+
+
+def build_message(alert: RaisedAlert, finding: Finding, history: list[dict[str, Any]]) -> dict[str, Any]:
+    """The webhook payload: a fallback `text` for notifications and the blocks."""
+    mark = _SEVERITY_MARK.get(alert.severity, "")
+    blocks: list[Block] = [
+        HeaderBlock(text=_plain(f"{mark} {alert.title}", HEADER_CHARS)),
+        SectionBlock(fields=_fields(finding) or [_plain(alert.rule, FIELD_CHARS)]),
+    ]
+    if finding.facts.get("text"):
+        quote = " ".join(str(finding.facts["text"]).split())
+        blocks.append(SectionBlock(text=_plain(f"\u201c{quote}\u201d", SECTION_CHARS)))
+    url = str(finding.facts.get("url") or "")
+    context = [MarkdownTextObject(text=f"Severity *{alert.severity}* \u00b7 incident #{alert.incident_id}")]
+    if _SAFE_URL.match(url):
+        context.append(MarkdownTextObject(text=f"<{escape_mrkdwn(url)}|Open the post>"))
+    blocks.append(ContextBlock(elements=context))
+    if history:
+        blocks.append(DividerBlock())
+        lines = [
+            f"{item['when']} on {item['platform']}"
+            f"{' (incident ' + item['incident'] + ')' if item.get('incident') else ''}: {item['snippet']}"
+            for item in history
+        ]
+        blocks.append(SectionBlock(text=_plain("Said before:\n" + "\n".join(lines), SECTION_CHARS)))
+    fallback = escape_mrkdwn(f"[{alert.severity}] {alert.title}")
+    # to_dict() runs slack_sdk's own validation of every block and its limits.
+    return {"text": clip(fallback, FALLBACK_CHARS), "blocks": [block.to_dict() for block in blocks]}
+
+
+@dataclass(frozen=True)
+class SendResult:
+    ok: bool
+    status: int
+    retry_after_seconds: float | None
+    error: str | None
+
+
+def send_webhook(url: str, payload: dict[str, Any], timeout_seconds: float = 10.0) -> SendResult:
+    """POST one payload. Never raises for HTTP or network failures; never echoes the URL."""
+    client = WebhookClient(url=url, timeout=int(timeout_seconds))
+    try:
+        response = client.send_dict(payload)
+    except Exception as error:  # noqa: BLE001 - any transport failure is a retryable send failure
+        return SendResult(False, 0, None, f"{type(error).__name__} while posting to the webhook")
+    if response.status_code == 200:
+        return SendResult(True, 200, None, None)
+    retry_after = response.headers.get("Retry-After") or response.headers.get("retry-after")
+    try:
+        wait = float(retry_after[0] if isinstance(retry_after, list) else retry_after) if retry_after else None
+    except ValueError:
+        wait = None
+    return SendResult(False, response.status_code, wait, f"HTTP {response.status_code}: {clip(response.body, 200)}")

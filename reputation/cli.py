@@ -1,0 +1,352 @@
+"""The `reputation` command line. Each command is a thin shell over a plain function."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from reputation import __version__
+from reputation.config import Config, default_config_path, load_config
+from reputation.errors import InputError, ReputationError
+from reputation.plugins import RaisedAlert, SourceSettings, load_alerting, load_connector
+from reputation.store import Store
+
+app = typer.Typer(help="Catch angry customers' posts early and hand them to a person.", no_args_is_help=True)
+connectors_app = typer.Typer(help="Installed platform connectors.", no_args_is_help=True)
+cascades_app = typer.Typer(help="Spread of posts through replies, quotes and reshares.", no_args_is_help=True)
+app.add_typer(connectors_app, name="connectors")
+app.add_typer(cascades_app, name="cascades")
+
+out = Console()
+err = Console(stderr=True)
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="reputation.yaml (default: $REPUTATION_CONFIG or ./reputation.yaml)"),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="machine-readable output on stdout")]
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(Text("error: ", style="bold red") + Text(message))
+    return typer.Exit(code)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Known errors become one clear paragraph and a non-zero exit, never a traceback."""
+    try:
+        yield
+    except ReputationError as error:
+        raise _fail(str(error)) from None
+
+
+def _config(path: Path | None) -> Config:
+    return load_config(path or default_config_path())
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log what each step does")] = False) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(console=err, show_path=False, markup=False)],
+    )
+
+
+def print_alert(alert: RaisedAlert) -> None:
+    style = {"critical": "bold red", "high": "red", "medium": "yellow"}.get(alert.severity, "white")
+    # Text(), not markup: the summary quotes strangers' posts verbatim.
+    out.print(Panel(Text(alert.summary), title=Text(f"[{alert.severity.upper()}] {alert.title}"), border_style=style))
+
+
+def _cycle(store: Store, config: Config, *, quiet: bool = False) -> dict[str, Any]:
+    from reputation.enrichment import Enricher
+    from reputation.pipeline import run_cycle
+
+    with _progress() as progress:
+        task = progress.add_task("enriching", total=None)
+        report = run_cycle(
+            store, config, load_alerting(), enricher=Enricher(config), progress=lambda n: progress.advance(task, n)
+        )
+    summary = {
+        "sources": [
+            {
+                "source": c.run.source,
+                "fetched": c.run.fetched,
+                "stored_new": c.run.stored,
+                "off_topic": c.off_topic,
+                "skipped": len(c.problems),
+                "error": c.run.error,
+            }
+            for c in report.collected
+        ],
+        "enriched": report.enriched.enriched,
+        "complaints": report.enriched.complaints,
+        "cascades_updated": report.enriched.cascades,
+        "alerts": [alert.__dict__ for alert in report.alerts],
+        "delivered": report.delivered,
+    }
+    if not quiet:
+        for collected in report.collected:
+            for problem in collected.problems[:20]:
+                err.print(Text(f"skipped {problem}", style="yellow"))
+            if collected.run.error:
+                err.print(Text(f"source {collected.run.source} failed: {collected.run.error}", style="red"))
+        for alert in report.alerts:
+            print_alert(alert)
+        table = Table(title="Cycle", show_header=True)
+        for column in ("source", "fetched", "new", "off-topic", "skipped", "status"):
+            table.add_column(column)
+        for s in summary["sources"]:
+            table.add_row(
+                s["source"],
+                str(s["fetched"]),
+                str(s["stored_new"]),
+                str(s["off_topic"]),
+                str(s["skipped"]),
+                Text("failed" if s["error"] else "ok"),
+            )
+        out.print(table)
+        out.print(
+            f"enriched {summary['enriched']} mentions ({summary['complaints']} complaints), "
+            f"{len(report.alerts)} new alerts, {report.delivered} delivered to Slack"
+        )
+    return summary
+
+
+@app.command()
+def run(
+    config: ConfigOption = None,
+    watch: Annotated[bool, typer.Option("--watch", help="repeat the cycle until interrupted")] = False,
+    interval: Annotated[int, typer.Option(help="seconds between cycles with --watch", min=1)] = 60,
+    as_json: JsonOption = False,
+) -> None:
+    """One cycle (or a loop) over every configured source: fetch, enrich, detect, alert."""
+    with _errors():
+        settings = _config(config)
+        store = Store.open(settings.resolved_database_url())
+        while True:
+            started = time.monotonic()
+            summary = _cycle(store, settings, quiet=as_json)
+            if as_json:
+                print(json.dumps(summary, default=str), flush=True)
+            if not watch:
+                return
+            time.sleep(max(0.0, interval - (time.monotonic() - started)))
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    if value[:-1].isdigit() and value[-1] in units:
+        return datetime.now(UTC) - timedelta(**{units[value[-1]]: int(value[:-1])})
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"--since {value!r}: use an ISO-8601 time (2026-01-05T10:00Z) or an age like 6h, 2d") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@app.command()
+def fetch(
+    source: Annotated[str, typer.Argument(help="connector name, as in `reputation connectors list`")],
+    query: Annotated[str, typer.Option("--query", "-q", help="search query (for replay: the file)")] = "",
+    base_url: Annotated[str | None, typer.Option(help="replace the platform's API root (tests, proxies)")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="only mentions created at or after this (ISO time or 6h, 2d)")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="stop after this many mentions", min=1)] = None,
+) -> None:
+    """One connector's normalized mentions as JSON lines on stdout."""
+    with _errors():
+        since_at = _parse_since(since)
+        connector = load_connector(source)(
+            SourceSettings(name=source, query=query, base_url=base_url, limit=limit, env=os.environ)
+        )
+        printed = 0
+        for batch in connector.fetch(query, None):
+            for problem in batch.problems:
+                err.print(Text(f"skipped {problem}", style="yellow"))
+            for mention in batch.mentions:
+                if since_at and mention.created_at < since_at:
+                    continue
+                sys.stdout.write(json.dumps(mention.to_json_dict(), ensure_ascii=False) + "\n")
+                printed += 1
+                if limit and printed >= limit:
+                    return
+
+
+@app.command()
+def analyze(
+    file: Annotated[Path, typer.Argument(help="JSONL, CSV or TSV file of texts")],
+    text_column: Annotated[str, typer.Option(help="field that holds the text")] = "text",
+    id_column: Annotated[str, typer.Option(help="field that holds the id (else the row number)")] = "id",
+    label_column: Annotated[
+        str, typer.Option(help="field with gold labels; metrics are printed when present")
+    ] = "label",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write one JSON line per input row")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Sentiment and intent for every text of a file, with metrics when labels are present."""
+    from reputation.analyze import analyze_file
+
+    with _errors(), _progress() as progress:
+        task = progress.add_task("analyzing", total=None)
+        report = analyze_file(
+            file,
+            text_column=text_column,
+            id_column=id_column,
+            label_column=label_column,
+            output=output,
+            progress=lambda n: progress.advance(task, n),
+        )
+    if as_json:
+        print(json.dumps(report.to_dict(), default=str))
+    else:
+        out.print(report.render())
+
+
+@cascades_app.command("predict")
+def cascades_predict(
+    file: Annotated[Path, typer.Argument(help="CSV with columns cascade_id,time,followers")],
+    observe: Annotated[float, typer.Option("--observe", help="seconds since each root post to use")],
+) -> None:
+    """Predicted final size of each cascade in an event file, one JSON line each."""
+    from reputation.cascade_csv import predict_csv
+
+    with _errors():
+        for line in predict_csv(file, observe):
+            sys.stdout.write(json.dumps(line) + "\n")
+
+
+@app.command()
+def digest(
+    config: ConfigOption = None,
+    day: Annotated[
+        str | None, typer.Option("--date", help="YYYY-MM-DD in the brand's time zone (default: today)")
+    ] = None,
+    brand: Annotated[str | None, typer.Option(help="one brand (default: all)")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="HTML file to write")] = None,
+) -> None:
+    """Build the daily digest as a self-contained HTML page."""
+    with _errors():
+        settings = _config(config)
+        try:
+            chosen = date.fromisoformat(day) if day else None
+        except ValueError:
+            raise InputError(f"--date {day!r}: use YYYY-MM-DD") from None
+        store = Store.open(settings.resolved_database_url())
+        target = output or Path(settings.digest.output_dir) / f"digest-{(chosen or date.today()).isoformat()}.html"
+        written = load_alerting().digest(store, settings, chosen, brand, target)
+        out.print(f"digest written to {written}")
+
+
+@connectors_app.command("list")
+def connectors_list(as_json: JsonOption = False) -> None:
+    """Installed connectors, their versions and whether their credentials are set."""
+    from reputation.plugins import connector_entry_points
+
+    rows = []
+    for name, entry in sorted(connector_entry_points().items()):
+        factory = entry.load()
+        credentials = list(getattr(factory, "credentials", ()))
+        rows.append(
+            {
+                "name": name,
+                "version": entry.dist.version if entry.dist else "unknown",
+                "module": entry.value,
+                "credentials": {variable: bool(os.environ.get(variable)) for variable in credentials},
+            }
+        )
+    if as_json:
+        print(json.dumps(rows))
+        return
+    table = Table("connector", "version", "module", "credentials")
+    for row in rows:
+        creds = ", ".join(f"{k} {'set' if v else 'MISSING'}" for k, v in row["credentials"].items()) or "none needed"
+        table.add_row(row["name"], row["version"], row["module"], creds)
+    out.print(table)
+
+
+@app.command()
+def doctor(config: ConfigOption = None) -> None:
+    """Check configuration, database, NLP models, credentials and Slack reachability."""
+    from reputation.doctor import run_checks
+
+    checks = run_checks(config or default_config_path())
+    table = Table("check", "result", "detail")
+    for check in checks:
+        table.add_row(
+            check.name,
+            Text("ok" if check.ok else "FAIL", style="green" if check.ok else "bold red"),
+            Text(check.detail),
+        )
+    out.print(table)
+    if not all(check.ok for check in checks):
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    workdir: Annotated[Path, typer.Option(help="where the demo's database, config and digest go")] = Path(
+        "demo-output"
+    ),
+) -> None:
+    """The whole pipeline on bundled sample data with the embedded SQLite store."""
+    with _errors():
+        workdir.mkdir(parents=True, exist_ok=True)
+        config_path = workdir / "reputation.yaml"
+        shutil.copyfile(str(resources.files("reputation.sample") / "demo.yaml"), config_path)
+        database = workdir / "reputation.db"
+        for stale in workdir.glob("reputation.db*"):
+            stale.unlink()  # a fresh store each time, so the demo always shows its alerts
+        settings = load_config(config_path)
+        store = Store.open(f"sqlite:///{database}")
+        out.print(
+            Text(
+                f"Reputation monitor {__version__} demo: replaying a few days of mentions of "
+                f"{', '.join(b.name for b in settings.brands)}\n",
+                style="bold",
+            )
+        )
+        _cycle(store, settings)
+        target = workdir / "digest.html"
+        load_alerting().digest(store, settings, None, None, target)
+        out.print(f"\ndigest written to {target}\nconfig: {config_path}  database: {database}")
+        if not os.environ.get("SLACK_WEBHOOK_URL"):
+            out.print("set SLACK_WEBHOOK_URL to an incoming-webhook URL to receive these alerts in Slack")
+
+
+def entrypoint() -> None:
+    app()

@@ -1,0 +1,285 @@
+"""`reputation.yaml`: brands, sources, alert rules and routing, validated.
+
+Secrets never live here: the database URL with a password, platform tokens and
+Slack webhooks come from environment variables that the file only names.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from enum import IntEnum
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    PlainSerializer,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from reputation.errors import ConfigError
+from reputation.keywords import BrandMatcher, RuleSyntaxError, compile_rule
+
+DATABASE_URL_ENV = "REPUTATION_DATABASE_URL"
+CONFIG_PATH_ENV = "REPUTATION_CONFIG"
+DEFAULT_DATABASE_URL = "sqlite:///reputation.db"
+_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
+
+
+class Severity(IntEnum):
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @classmethod
+    def parse(cls, value: object) -> Severity:
+        if isinstance(value, Severity):
+            return value
+        if isinstance(value, str) and value.upper() in cls.__members__:
+            return cls[value.upper()]
+        raise ValueError(f"severity must be one of {', '.join(m.name.lower() for m in cls)}")
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+SeverityField = Annotated[Severity, BeforeValidator(Severity.parse), PlainSerializer(str)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KeywordRules(_Strict):
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _parses(cls, rules: list[str]) -> list[str]:
+        for index, rule in enumerate(rules):
+            try:
+                compile_rule(rule)
+            except RuleSyntaxError as error:
+                raise ValueError(f"rule {index + 1} ({rule!r}): {error}") from None
+        return rules
+
+
+class BrandConfig(_Strict):
+    name: str = Field(min_length=1)
+    aliases: list[str] = Field(default_factory=list)
+    keywords: KeywordRules = KeywordRules()
+    timezone: str = "UTC"
+    lexicon: dict[str, float] = Field(
+        default_factory=dict, description="sentiment overrides, word or phrase -> valence on -4..4"
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/London)") from None
+        return value
+
+    @field_validator("lexicon")
+    @classmethod
+    def _valence_range(cls, value: dict[str, float]) -> dict[str, float]:
+        for word, valence in value.items():
+            if not -4 <= valence <= 4:
+                raise ValueError(f"valence of {word!r} is {valence}; it must be between -4 and 4")
+        return value
+
+    def matcher(self) -> BrandMatcher:
+        return BrandMatcher.build(self.name, self.aliases, self.keywords.include, self.keywords.exclude)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class SourceConfig(_Strict):
+    name: str
+    type: str = Field(description="the connector, as listed by `reputation connectors list`")
+    query: str = ""
+    brands: list[str] = Field(default_factory=list, description="empty: every brand")
+    base_url: str | None = None
+    limit: int | None = Field(default=None, gt=0)
+    enabled: bool = True
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _SLUG.match(value):
+            raise ValueError("use lowercase letters, digits, '-' and '_'")
+        return value
+
+
+class DetractorRule(_Strict):
+    enabled: bool = True
+    max_compound: float = Field(default=-0.5, ge=-1, le=0, description="negative at or below this")
+    min_reach: int = Field(default=5000, ge=0, description="followers of the author plus of the cascade")
+    min_cascade: int = Field(default=10, ge=0, description="replies, quotes and reshares")
+    require_needs_help: bool = False
+    severity: SeverityField = Severity.HIGH
+    escalate_factor: float = Field(default=2.0, gt=1, description="re-announce when the cascade grows by this")
+
+
+class RepeatComplainerRule(_Strict):
+    enabled: bool = True
+    min_complaints: int = Field(default=3, ge=2)
+    window_days: int = Field(default=14, ge=1)
+    severity: SeverityField = Severity.MEDIUM
+
+
+class IssueSpikeRule(_Strict):
+    enabled: bool = True
+    window_hours: int = Field(default=24, ge=1)
+    baseline_days: int = Field(default=3, ge=1)
+    min_posts: int = Field(default=8, ge=1)
+    min_authors: int = Field(default=5, ge=1)
+    min_ratio: float = Field(default=2.5, gt=1)
+    severity: SeverityField = Severity.MEDIUM
+
+
+class CollectionGapRule(_Strict):
+    enabled: bool = True
+    failed_runs: int = Field(default=3, ge=1, description="consecutive failed runs of one source")
+    severity: SeverityField = Severity.MEDIUM
+
+
+class AlertRules(_Strict):
+    detractor: DetractorRule = DetractorRule()
+    repeat_complainer: RepeatComplainerRule = RepeatComplainerRule()
+    issue_spike: IssueSpikeRule = IssueSpikeRule()
+    collection_gap: CollectionGapRule = CollectionGapRule()
+
+
+class Route(_Strict):
+    name: str
+    webhook_env: str = Field(description="environment variable that holds the Slack incoming-webhook URL")
+    brands: list[str] = Field(default_factory=list, description="empty: every brand")
+    min_severity: SeverityField = Severity.LOW
+
+    @field_validator("webhook_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        if not _ENV_NAME.match(value):
+            raise ValueError("name an environment variable (like SLACK_WEBHOOK_URL), not the URL itself")
+        return value
+
+
+class AlertsConfig(_Strict):
+    console: bool = Field(default=True, description="print alerts on the terminal as well")
+    rules: AlertRules = AlertRules()
+    routes: list[Route] = Field(default_factory=lambda: [Route(name="default", webhook_env="SLACK_WEBHOOK_URL")])
+    max_attempts: int = Field(default=8, ge=1, description="delivery attempts before an alert is parked")
+
+
+class DigestConfig(_Strict):
+    output_dir: str = "digests"
+    history_days: int = Field(default=7, ge=1, le=90)
+
+
+class Config(_Strict):
+    database_url: str | None = Field(default=None, description=f"overridden by ${DATABASE_URL_ENV}")
+    brands: list[BrandConfig] = Field(min_length=1)
+    sources: list[SourceConfig] = Field(default_factory=list)
+    alerts: AlertsConfig = AlertsConfig()
+    digest: DigestConfig = DigestConfig()
+
+    @field_validator("database_url")
+    @classmethod
+    def _no_password(cls, value: str | None) -> str | None:
+        if value and re.match(r"^[\w+]+://[^/@]*:[^/@]*@", value):
+            raise ValueError(f"holds a password; put the whole URL in ${DATABASE_URL_ENV} instead")
+        return value
+
+    @model_validator(mode="after")
+    def _references(self) -> Config:
+        brands = {brand.name for brand in self.brands}
+        _unique("brands", [brand.name for brand in self.brands])
+        _unique("sources", [source.name for source in self.sources])
+        for index, source in enumerate(self.sources):
+            for name in source.brands:
+                if name not in brands:
+                    raise ValueError(f"sources[{index}] ({source.name}) names unknown brand {name!r}")
+        for index, route in enumerate(self.alerts.routes):
+            for name in route.brands:
+                if name not in brands:
+                    raise ValueError(f"alerts.routes[{index}] ({route.name}) names unknown brand {name!r}")
+        return self
+
+    def resolved_database_url(self) -> str:
+        return os.environ.get(DATABASE_URL_ENV) or self.database_url or DEFAULT_DATABASE_URL
+
+    def brand(self, name: str) -> BrandConfig:
+        for brand in self.brands:
+            if brand.name == name:
+                return brand
+        raise ConfigError(f"unknown brand {name!r}; configured brands: {', '.join(b.name for b in self.brands)}")
+
+    def source(self, name: str) -> SourceConfig:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise ConfigError(f"unknown source {name!r}; configured sources: {known}")
+
+
+def _unique(key: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"{key}: {name!r} appears twice")
+        seen.add(name)
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def parse_config(data: object, origin: str) -> Config:
+    """Validate already-loaded YAML; errors name `origin`, the key and the problem."""
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{origin}: the file must be a mapping of keys (brands:, sources:, ...), not {type(data).__name__}"
+        )
+    try:
+        return Config.model_validate(data)
+    except ValidationError as error:
+        lines = [f"{origin}: {_location(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in error.errors()]
+        raise ConfigError("invalid configuration\n" + "\n".join(lines)) from None
+
+
+def load_config(path: Path) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file (copy reputation.example.yaml to start)") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read the configuration: {error}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    return parse_config(data, str(path))
+
+
+def default_config_path() -> Path:
+    return Path(os.environ.get(CONFIG_PATH_ENV, "reputation.yaml"))

@@ -1,0 +1,83 @@
+"""`reputation doctor`: what is wrong with this installation, in one table."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from reputation.config import Config, load_config
+from reputation.errors import ReputationError
+from reputation.language import detect_language
+from reputation.plugins import load_alerting, load_connector
+from reputation.sentiment import SentimentAnalyzer
+from reputation.store import Store
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def _reachable(url: str, timeout_seconds: float = 3.0) -> tuple[bool, str]:
+    parts = urlsplit(url)
+    host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((host, port), timeout=timeout_seconds):
+            return True, f"{host}:{port} accepts connections"
+    except OSError as error:
+        return False, f"cannot connect to {host}:{port}: {error.strerror or type(error).__name__}"
+
+
+def _models() -> Check:
+    try:
+        polarity = SentimentAnalyzer().score("still waiting for my refund, never again").label
+        language = detect_language("Where is my order? It was due on Monday.")
+    except Exception as error:  # noqa: BLE001 - any failure here is the finding
+        return Check("nlp models", False, f"{type(error).__name__}: {error}")
+    return Check("nlp models", True, f"sentiment and language models load (sample: {polarity}, {language})")
+
+
+def run_checks(config_path: Path) -> list[Check]:
+    try:
+        config: Config = load_config(config_path)
+    except ReputationError as error:
+        return [Check("configuration", False, str(error)), _models()]
+    checks = [
+        Check("configuration", True, f"{config_path}: {len(config.brands)} brands, {len(config.sources)} sources")
+    ]
+    try:
+        store = Store.open(config.resolved_database_url())
+        checks.append(Check("database", True, f"{store.dialect} reachable, schema up to date"))
+        store.close()
+    except ReputationError as error:
+        checks.append(Check("database", False, str(error)))
+    checks.append(_models())
+    try:
+        load_alerting()
+        checks.append(Check("alert engine", True, "installed"))
+    except ReputationError as error:
+        checks.append(Check("alert engine", False, str(error)))
+    for source in config.sources:
+        try:
+            factory = load_connector(source.type)
+        except ReputationError as error:
+            checks.append(Check(f"source {source.name}", False, str(error)))
+            continue
+        missing = [name for name in factory.credentials if not os.environ.get(name)]
+        detail = (
+            f"set {', '.join(missing)}" if missing else "credentials present" if factory.credentials else "none needed"
+        )
+        checks.append(Check(f"source {source.name}", not missing, f"{source.type}: {detail}"))
+    for route in config.alerts.routes:
+        url = os.environ.get(route.webhook_env)
+        if not url:
+            checks.append(Check(f"slack route {route.name}", False, f"${route.webhook_env} is not set"))
+            continue
+        ok, detail = _reachable(url)
+        checks.append(Check(f"slack route {route.name}", ok, detail))
+    return checks

@@ -1,0 +1,151 @@
+"""The pipeline as plain functions: the CLI calls them, and so will Airflow.
+
+    collect (per source) -> enrich -> detect -> deliver
+
+Each step reads what the previous one committed, so any step can be re-run or
+retried on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from reputation.config import Config, SourceConfig
+from reputation.enrichment import EnrichReport, Enricher
+from reputation.keywords import BrandMatcher
+from reputation.models import Mention
+from reputation.plugins import Alerting, RaisedAlert, SourceSettings, load_connector
+from reputation.store import Store
+from reputation.store.mentions import SourceRun, load_state, record_run, save_batch
+from reputation.store.schema import mentions
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def redact(text: str, secrets: Sequence[str]) -> str:
+    """Errors from client libraries sometimes echo a token; it must not reach logs."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+@dataclass
+class CollectResult:
+    run: SourceRun
+    off_topic: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+class BrandAssigner:
+    """Gives each mention the brand its text matches; thread members inherit their root's."""
+
+    def __init__(self, config: Config, source: SourceConfig) -> None:
+        names = source.brands or [brand.name for brand in config.brands]
+        self.matchers: list[BrandMatcher] = [config.brand(name).matcher() for name in names]
+        self.known = set(names)
+
+    def assign(self, store: Store, batch: Sequence[Mention]) -> tuple[list[Mention], int]:
+        decided: dict[str, str | None] = {}
+        for mention in batch:
+            if mention.brand in self.known:
+                decided[mention.key] = mention.brand
+            else:
+                decided[mention.key] = next((m.brand for m in self.matchers if m.matches(mention.text)), None)
+        thread_keys = {key for m in batch if decided[m.key] is None for key in (m.root_key, m.parent_key) if key}
+        stored = self._stored_brands(store, thread_keys - decided.keys())
+        kept: list[Mention] = []
+        for mention in batch:
+            brand = decided[mention.key]
+            for key in (mention.root_key, mention.parent_key):
+                if brand is None and key:
+                    brand = decided.get(key) or stored.get(key)
+            if brand is not None:
+                kept.append(mention if mention.brand == brand else mention.model_copy(update={"brand": brand}))
+        return kept, len(batch) - len(kept)
+
+    @staticmethod
+    def _stored_brands(store: Store, keys: set[str]) -> dict[str, str | None]:
+        if not keys:
+            return {}
+        with store.engine.connect() as connection:
+            rows = connection.execute(select(mentions.c.key, mentions.c.brand).where(mentions.c.key.in_(keys)))
+            return {row.key: row.brand for row in rows}
+
+
+def connector_for(source: SourceConfig, env: Mapping[str, str]) -> tuple[object, tuple[str, ...]]:
+    factory = load_connector(source.type)
+    settings = SourceSettings(
+        name=source.name,
+        query=source.query,
+        base_url=source.base_url,
+        limit=source.limit,
+        options=source.options,
+        env=env,
+    )
+    secrets = tuple(env.get(name, "") for name in factory.credentials)
+    return factory(settings), secrets
+
+
+def collect(store: Store, config: Config, source: SourceConfig, env: Mapping[str, str] | None = None) -> CollectResult:
+    """Fetch one source and store what it yields, page by page with its cursor.
+
+    A failure keeps every page stored before it and is recorded, not raised,
+    so one broken platform never stops the others.
+    """
+    env = os.environ if env is None else env
+    result = CollectResult(SourceRun(source.name, utcnow()))
+    secrets: tuple[str, ...] = ()
+    try:
+        connector, secrets = connector_for(source, env)
+        assigner = BrandAssigner(config, source)
+        state = load_state(store, source.name)
+        for batch in connector.fetch(source.query, state):  # type: ignore[attr-defined]
+            kept, off_topic = assigner.assign(store, batch.mentions)
+            with store.transaction() as connection:
+                result.run.stored += save_batch(connection, source.name, kept, batch.state, utcnow())
+            result.run.fetched += len(batch.mentions)
+            result.off_topic += off_topic
+            for problem in batch.problems:
+                log.warning("source %s: skipped %s", source.name, problem)
+            result.problems.extend(batch.problems)
+    except Exception as error:  # noqa: BLE001 - recorded and shown; the other sources go on
+        result.run.error = redact(f"{type(error).__name__}: {error}", secrets)
+        log.error("source %s failed: %s", source.name, result.run.error)
+    record_run(store, result.run, utcnow())
+    return result
+
+
+@dataclass
+class CycleReport:
+    collected: list[CollectResult]
+    enriched: EnrichReport
+    alerts: list[RaisedAlert]
+    delivered: int
+
+
+def run_cycle(
+    store: Store,
+    config: Config,
+    alerting: Alerting,
+    *,
+    enricher: Enricher | None = None,
+    env: Mapping[str, str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> CycleReport:
+    """One cycle over every enabled source: collect, enrich, detect, deliver."""
+    collected = [collect(store, config, source, env) for source in config.sources if source.enabled]
+    enriched = (enricher or Enricher(config)).run(store, utcnow(), progress)
+    alerts = alerting.detect(store, config, utcnow())
+    delivered = alerting.deliver(store, config, utcnow())
+    return CycleReport(collected, enriched, alerts, delivered)

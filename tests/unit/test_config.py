@@ -1,0 +1,80 @@
+from pathlib import Path
+
+import pytest
+
+from reputation.config import DATABASE_URL_ENV, Severity, load_config, parse_config
+from reputation.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_example_config_is_valid_and_complete() -> None:
+    config = load_config(REPO / "reputation.example.yaml")
+    assert config.brands[0].name == "Voltmart"
+    assert config.alerts.rules.detractor.severity is Severity.HIGH
+    assert config.sources[0].type == "replay"
+
+
+def test_defaults_route_alerts_to_slack_webhook_env() -> None:
+    config = parse_config({"brands": [{"name": "Acme"}]}, "x.yaml")
+    assert [(r.name, r.webhook_env) for r in config.alerts.routes] == [("default", "SLACK_WEBHOOK_URL")]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"brands": []}, "x.yaml: brands: List should have at least 1 item"),
+        ({"brands": [{"name": "A", "timezone": "Mars/Base"}]}, "brands[0].timezone: unknown time zone 'Mars/Base'"),
+        ({"brands": [{"name": "A", "keywords": {"include": ["(x"]}}]}, "brands[0].keywords.include: rule 1"),
+        (
+            {"brands": [{"name": "A"}], "sources": [{"name": "s", "type": "replay", "brands": ["B"]}]},
+            "names unknown brand 'B'",
+        ),
+        ({"brands": [{"name": "A"}], "colour": "red"}, "colour: Extra inputs are not permitted"),
+        (
+            {"brands": [{"name": "A"}], "alerts": {"rules": {"detractor": {"severity": "urgent"}}}},
+            "alerts.rules.detractor.severity: severity must be one of",
+        ),
+        (
+            {
+                "brands": [{"name": "A"}],
+                "alerts": {"routes": [{"name": "r", "webhook_env": "https://hooks.slack.com/x"}]},
+            },
+            "alerts.routes[0].webhook_env: name an environment variable",
+        ),
+        ({"brands": [{"name": "A"}, {"name": "A"}]}, "brands: 'A' appears twice"),
+        ({"brands": [{"name": "A", "lexicon": {"pro": 9}}]}, "must be between -4 and 4"),
+        ({"brands": "Acme"}, "brands: Input should be a valid list"),
+    ],
+)
+def test_errors_name_file_key_and_problem(data: object, expected: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(data, "x.yaml")
+    assert expected in str(raised.value)
+
+
+def test_password_in_database_url_is_rejected_without_echoing_it() -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config({"brands": [{"name": "A"}], "database_url": "postgresql://me:hunter22@db/x"}, "x.yaml")
+    assert "hunter22" not in str(raised.value)
+    assert DATABASE_URL_ENV in str(raised.value)
+
+
+def test_environment_overrides_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = parse_config({"brands": [{"name": "A"}], "database_url": "sqlite:///a.db"}, "x.yaml")
+    assert config.resolved_database_url() == "sqlite:///a.db"
+    monkeypatch.setenv(DATABASE_URL_ENV, "postgresql+psycopg://u:p@h/db")
+    assert config.resolved_database_url() == "postgresql+psycopg://u:p@h/db"
+
+
+def test_file_problems(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such configuration file"):
+        load_config(tmp_path / "missing.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("brands: [\n")
+    with pytest.raises(ConfigError, match="broken.yaml: not valid YAML"):
+        load_config(broken)
+    listing = tmp_path / "list.yaml"
+    listing.write_text("- a\n- b\n")
+    with pytest.raises(ConfigError, match="must be a mapping"):
+        load_config(listing)
