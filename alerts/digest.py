@@ -8,6 +8,7 @@ customers getting happier.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -163,7 +164,7 @@ def build_brand_digest(connection: Connection, config: Config, brand: BrandConfi
 
 def _issue_lines(
     connection: Connection,
-    rows: list[Any],
+    rows: Sequence[Any],
     local_day: dict[str, date],
     days: list[date],
     day_start: datetime,
@@ -257,7 +258,7 @@ def _incidents(connection: Connection, digest: BrandDigest, brand: str, day_star
     ]
 
 
-def _repeat_complainers(rows: list[Any], local_day: dict[str, date], day: date) -> list[dict[str, Any]]:
+def _repeat_complainers(rows: Sequence[Any], local_day: dict[str, date], day: date) -> list[dict[str, Any]]:
     complaints: dict[str, list[Any]] = defaultdict(list)
     for row in rows:
         if row.sentiment == "negative" and row.kind != "reshare":

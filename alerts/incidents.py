@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from alerts.history import case_history
 from alerts.rules import Finding
-from alerts.slack import build_message
+from alerts.slack import build_message, clip
 from reputation.config import Config, Route, Severity
 from reputation.plugins import RaisedAlert
 from reputation.store import upsert
@@ -146,7 +146,7 @@ def summary_text(finding: Finding, history: list[dict[str, Any]]) -> str:
     lines: list[str] = []
     if "text" in facts:
         quoted = " ".join(str(facts["text"]).split())
-        lines.append(f"\u201c{quoted[:280]}{'\u2026' if len(quoted) > 280 else ''}\u201d")
+        lines.append(f"\u201c{clip(quoted, 280)}\u201d")
     if facts.get("handle"):
         followers = facts.get("followers")
         audience = f", {followers:,} followers" if isinstance(followers, int) else ""

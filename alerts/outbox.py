@@ -63,7 +63,8 @@ def _claim(store: Store, now: datetime) -> Any | None:
 
 
 def backoff(attempts: int) -> timedelta:
-    return min(BASE_BACKOFF * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    delay: timedelta = BASE_BACKOFF * (2 ** max(attempts - 1, 0))
+    return min(delay, MAX_BACKOFF)
 
 
 def deliver_pending(

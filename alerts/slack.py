@@ -1,9 +1,9 @@
 """Slack messages (Block Kit through slack_sdk) and their delivery by webhook.
 
 Everything that came from the internet is shown as plain_text, which Slack
-renders literally: no mentions, no formatting, no links. The few mrkdwn strings
-(our own link line and the fallback text) are escaped as Slack documents
-(&, <, >), which turns `<!channel>`, `<@U123>` and `<https://x|y>` into text.
+renders without formatting, and is escaped as Slack documents (&, <, >), which
+turns `<!channel>`, `<@U123>` and `<https://x|y>` into text. The fallback
+`text` (what notifications show) is escaped the same way.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ SECTION_CHARS = 3000
 FIELD_CHARS = 2000
 FALLBACK_CHARS = 3000
 _SEVERITY_MARK = {"critical": "\U0001f534", "high": "\U0001f7e0", "medium": "\U0001f7e1", "low": "\u26aa"}
+_PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
 _SAFE_URL = re.compile(r"^https://[^\s<>|]+$")
 
 
@@ -43,9 +44,18 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
+def clip_escaped(text: str, limit: int) -> str:
+    """Escape, then cut to `limit` without leaving half an entity behind."""
+    escaped = escape_mrkdwn(text)
+    if len(escaped) <= limit:
+        return escaped
+    return _PARTIAL_ENTITY.sub("", escaped[: limit - 1]) + "\u2026"
+
+
 def _plain(text: str, limit: int) -> PlainTextObject:
-    # An empty plain_text is rejected by Slack; a visible dash keeps the layout.
-    return PlainTextObject(text=clip(text, limit) or "-", emoji=False)
+    # Slack decodes &amp; &lt; &gt; in every text object, so plain_text is
+    # escaped too. An empty plain_text is rejected, so a dash holds the place.
+    return PlainTextObject(text=clip_escaped(text, limit) or "-", emoji=False)
 
 
 def _fields(finding: Finding) -> list[PlainTextObject]:
@@ -96,9 +106,9 @@ def build_message(alert: RaisedAlert, finding: Finding, history: list[dict[str, 
             for item in history
         ]
         blocks.append(SectionBlock(text=_plain("Said before:\n" + "\n".join(lines), SECTION_CHARS)))
-    fallback = escape_mrkdwn(f"[{alert.severity}] {alert.title}")
+    fallback = clip_escaped(f"[{alert.severity}] {alert.title}", FALLBACK_CHARS)
     # to_dict() runs slack_sdk's own validation of every block and its limits.
-    return {"text": clip(fallback, FALLBACK_CHARS), "blocks": [block.to_dict() for block in blocks]}
+    return {"text": fallback, "blocks": [block.to_dict() for block in blocks]}
 
 
 @dataclass(frozen=True)

@@ -98,18 +98,19 @@ def _cycle(store: Store, config: Config, *, quiet: bool = False) -> dict[str, An
         report = run_cycle(
             store, config, load_alerting(), enricher=Enricher(config), progress=lambda n: progress.advance(task, n)
         )
-    summary = {
-        "sources": [
-            {
-                "source": c.run.source,
-                "fetched": c.run.fetched,
-                "stored_new": c.run.stored,
-                "off_topic": c.off_topic,
-                "skipped": len(c.problems),
-                "error": c.run.error,
-            }
-            for c in report.collected
-        ],
+    sources: list[dict[str, Any]] = [
+        {
+            "source": c.run.source,
+            "fetched": c.run.fetched,
+            "stored_new": c.run.stored,
+            "off_topic": c.off_topic,
+            "skipped": len(c.problems),
+            "error": c.run.error,
+        }
+        for c in report.collected
+    ]
+    summary: dict[str, Any] = {
+        "sources": sources,
         "enriched": report.enriched.enriched,
         "complaints": report.enriched.complaints,
         "cascades_updated": report.enriched.cascades,
@@ -127,7 +128,7 @@ def _cycle(store: Store, config: Config, *, quiet: bool = False) -> dict[str, An
         table = Table(title="Cycle", show_header=True)
         for column in ("source", "fetched", "new", "off-topic", "skipped", "status"):
             table.add_column(column)
-        for s in summary["sources"]:
+        for s in sources:
             table.add_row(
                 s["source"],
                 str(s["fetched"]),
@@ -277,7 +278,7 @@ def connectors_list(as_json: JsonOption = False) -> None:
     """Installed connectors, their versions and whether their credentials are set."""
     from reputation.plugins import connector_entry_points
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, entry in sorted(connector_entry_points().items()):
         factory = entry.load()
         credentials = list(getattr(factory, "credentials", ()))

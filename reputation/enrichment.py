@@ -6,9 +6,10 @@ so a cycle's cost follows what arrived, not what is stored.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -61,7 +62,7 @@ class Enricher:
             if progress:
                 progress(len(rows))
 
-    def _enrich_batch(self, connection: Connection, rows: list, now: datetime, report: EnrichReport) -> None:  # type: ignore[type-arg]
+    def _enrich_batch(self, connection: Connection, rows: Sequence[Any], now: datetime, report: EnrichReport) -> None:
         results = []
         complaints: list[Complaint] = []
         touched_cascades: set[str] = set()

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 
 PROFILE_TERMS = 40
 JOIN_SIMILARITY = 0.22
@@ -55,7 +56,7 @@ def terms_of(text: str, ignore: frozenset[str] = frozenset()) -> Counter[str]:
         words.append(f"not {stem}" if negate else stem)
         negate = False
     counts: Counter[str] = Counter(words)
-    counts.update(f"{a} {b}" for a, b in zip(words, words[1:], strict=False) if a != b)
+    counts.update(f"{a} {b}" for a, b in pairwise(words) if a != b)
     return counts
 
 

@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from reputation.config import Config, SourceConfig
-from reputation.enrichment import EnrichReport, Enricher
+from reputation.enrichment import Enricher, EnrichReport
 from reputation.keywords import BrandMatcher
 from reputation.models import Mention
-from reputation.plugins import Alerting, RaisedAlert, SourceSettings, load_connector
+from reputation.plugins import Alerting, Connector, RaisedAlert, SourceSettings, load_connector
 from reputation.store import Store
 from reputation.store.mentions import SourceRun, load_state, record_run, save_batch
 from reputation.store.schema import mentions
@@ -83,7 +83,7 @@ class BrandAssigner:
             return {row.key: row.brand for row in rows}
 
 
-def connector_for(source: SourceConfig, env: Mapping[str, str]) -> tuple[object, tuple[str, ...]]:
+def connector_for(source: SourceConfig, env: Mapping[str, str]) -> tuple[Connector, tuple[str, ...]]:
     factory = load_connector(source.type)
     settings = SourceSettings(
         name=source.name,
@@ -110,7 +110,7 @@ def collect(store: Store, config: Config, source: SourceConfig, env: Mapping[str
         connector, secrets = connector_for(source, env)
         assigner = BrandAssigner(config, source)
         state = load_state(store, source.name)
-        for batch in connector.fetch(source.query, state):  # type: ignore[attr-defined]
+        for batch in connector.fetch(source.query, state):
             kept, off_topic = assigner.assign(store, batch.mentions)
             with store.transaction() as connection:
                 result.run.stored += save_batch(connection, source.name, kept, batch.state, utcnow())

@@ -72,7 +72,7 @@ def test_file_problems(tmp_path: Path) -> None:
         load_config(tmp_path / "missing.yaml")
     broken = tmp_path / "broken.yaml"
     broken.write_text("brands: [\n")
-    with pytest.raises(ConfigError, match="broken.yaml: not valid YAML"):
+    with pytest.raises(ConfigError, match=r"broken\.yaml: not valid YAML"):
         load_config(broken)
     listing = tmp_path / "list.yaml"
     listing.write_text("- a\n- b\n")
