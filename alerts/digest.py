@@ -8,8 +8,8 @@ customers getting happier.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path

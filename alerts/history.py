@@ -36,7 +36,7 @@ def case_history(connection: Connection, finding: Finding, now: datetime) -> lis
         .join(authors, authors.c.key == mentions.c.author_key)
         .outerjoin(enrichments, enrichments.c.mention_key == mentions.c.key)
         .outerjoin(incidents, incidents.c.mention_key == mentions.c.key)
-        .where(same_person, mentions.c.key != finding.mention_key, mentions.c.created_at <= now)
+        .where(same_person, mentions.c.key != finding.mention_key, mentions.c.created_at < finding.first_seen_at)
         .order_by(mentions.c.created_at.desc())
         .limit(HISTORY_ITEMS)
     ).all()

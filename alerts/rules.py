@@ -128,6 +128,7 @@ def repeat_complainers(connection: Connection, config: Config, now: datetime) ->
             mentions.c.url,
             mentions.c.author_key,
             authors.c.handle,
+            enrichments.c.cascade_key,
         )
         .join(enrichments, enrichments.c.mention_key == mentions.c.key)
         .join(authors, authors.c.key == mentions.c.author_key)
@@ -144,7 +145,9 @@ def repeat_complainers(connection: Connection, config: Config, now: datetime) ->
         by_person[(row.brand, person)].append(row)
     findings = []
     for (brand, person), posts in by_person.items():
-        if len(posts) < rule.min_complaints:
+        # Occasions, not posts: follow-ups inside one thread are one complaint.
+        occasions = len({post.cascade_key for post in posts})
+        if occasions < rule.min_complaints:
             continue
         latest = posts[-1]
         platforms = sorted({post.platform for post in posts})
@@ -154,9 +157,9 @@ def repeat_complainers(connection: Connection, config: Config, now: datetime) ->
                 rule="repeat_complainer",
                 brand=brand,
                 severity=rule.severity,
-                title=f"@{latest.handle} has complained {len(posts)} times in {rule.window_days} days"
+                title=f"@{latest.handle} has complained {occasions} times in {rule.window_days} days"
                 f" ({', '.join(platforms)})",
-                level=float(len(posts)),
+                level=float(occasions),
                 first_seen_at=as_utc(latest.created_at),
                 mention_key=latest.key,
                 author_key=latest.author_key,
@@ -165,7 +168,7 @@ def repeat_complainers(connection: Connection, config: Config, now: datetime) ->
                     "url": latest.url,
                     "platform": latest.platform,
                     "handle": latest.handle,
-                    "complaints": len(posts),
+                    "complaints": occasions,
                     "platforms": platforms,
                 },
             )

@@ -21,6 +21,9 @@ from itertools import pairwise
 PROFILE_TERMS = 40
 JOIN_SIMILARITY = 0.22
 _WORD = re.compile(r"[a-z][a-z']+")
+_TOKEN = re.compile(r"[a-z][a-z']+|[.!?,;]")
+# Handles, hashtags' marks and links name people and places, not problems.
+_NOT_WORDS = re.compile(r"@\w+|https?://\S+|www\.\S+")
 _NEGATORS = {"not", "no", "never", "cant", "can't", "won't", "didn't", "doesn't", "don't", "isn't", "wasn't"}
 _STOPWORDS = frozenset(
     """a about after again all also am an and any are as at be been before being but by can could did do
@@ -45,16 +48,18 @@ def _stem(word: str) -> str:
 def terms_of(text: str, ignore: frozenset[str] = frozenset()) -> Counter[str]:
     """Words and adjacent-word bigrams, with negation kept ("not receiv")."""
     words: list[str] = []
-    negate = False
-    for raw in _WORD.findall(text.lower()):
+    reach = 0  # how many more tokens a preceding "not" still covers
+    for raw in _TOKEN.findall(_NOT_WORDS.sub(" ", text.lower())):
         if raw in _NEGATORS:
-            negate = True
-            continue
-        if raw in _STOPWORDS or raw in ignore or len(raw) < 3:
-            continue
-        stem = _stem(raw)
-        words.append(f"not {stem}" if negate else stem)
-        negate = False
+            reach = 2
+        elif raw in ".!?,;":
+            reach = 0
+        elif raw in _STOPWORDS or raw in ignore or len(raw) < 3:
+            reach = max(reach - 1, 0)
+        else:
+            stem = _stem(raw)
+            words.append(f"not {stem}" if reach else stem)
+            reach = 0
     counts: Counter[str] = Counter(words)
     counts.update(f"{a} {b}" for a, b in pairwise(words) if a != b)
     return counts
@@ -101,16 +106,18 @@ def issue_id_for(brand: str | None, mention_key: str) -> str:
 
 
 def label_for(terms: dict[str, float]) -> str:
-    """A short phrase from the profile: the strongest bigram, or the two strongest words."""
-    ranked = sorted(terms.items(), key=lambda item: item[1], reverse=True)
-    bigrams = [term for term, _ in ranked if " " in term and not term.startswith("not ")]
-    negated = [term for term, _ in ranked if term.startswith("not ")]
-    words = [term for term, _ in ranked if " " not in term]
-    if negated and ranked and ranked[0][0] in negated[:1] + words[:3]:
-        return negated[0]
-    if bigrams and terms[bigrams[0]] >= 0.5 * ranked[0][1]:
-        return bigrams[0]
-    return " / ".join(words[:2]) or "unlabelled"
+    """A short phrase from the profile: a strong bigram, a negated verb, or the two strongest words."""
+    ranked = [term for term, _ in sorted(terms.items(), key=lambda item: (-item[1], item[0]))]
+    if not ranked:
+        return "unlabelled"
+    top_weight = terms[ranked[0]]
+    for term in ranked[:5]:
+        if " " in term and not term.startswith("not ") and terms[term] >= 0.6 * top_weight:
+            return term
+    for term in ranked[:3]:
+        if term.startswith("not "):
+            return term
+    return " / ".join([term for term in ranked if " " not in term][:2]) or ranked[0]
 
 
 @dataclass(frozen=True)

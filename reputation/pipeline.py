@@ -143,7 +143,15 @@ def run_cycle(
     env: Mapping[str, str] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> CycleReport:
-    """One cycle over every enabled source: collect, enrich, detect, deliver."""
+    """One cycle over every enabled source: collect, enrich, detect, deliver.
+
+    A source whose connector is not installed is a configuration error and
+    stops the cycle before anything runs; a source that fails while fetching
+    is recorded and the others go on.
+    """
+    for source in config.sources:
+        if source.enabled:
+            load_connector(source.type)
     collected = [collect(store, config, source, env) for source in config.sources if source.enabled]
     enriched = (enricher or Enricher(config)).run(store, utcnow(), progress)
     alerts = alerting.detect(store, config, utcnow())

@@ -1,0 +1,88 @@
+"""The command line as users and scripts drive it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from reputation.cli import app
+from tests.scenario import write_story
+
+runner = CliRunner()
+
+
+def test_demo_prints_the_detractor_alert_and_writes_the_digest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SLACK_WEBHOOK_URL", raising=False)
+    result = runner.invoke(app, ["demo", "--workdir", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    assert "Detractor post by @maya_builds" in result.output
+    assert "dan_okafor" in result.output
+    digest = (tmp_path / "demo" / "digest.html").read_text()
+    for section in ("summary", "issues", "spreading", "incidents", "repeat-complainers", "collection-health"):
+        assert f'id="{section}"' in digest
+    # Twice in a row gives the same result: the demo starts from a fresh store.
+    again = runner.invoke(app, ["demo", "--workdir", str(tmp_path / "demo")])
+    assert again.exit_code == 0 and "Detractor post by @maya_builds" in again.output
+
+
+def write_config(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "reputation.yaml"
+    path.write_text(body)
+    return path
+
+
+def test_run_twice_stores_once_and_alerts_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    story = write_story(tmp_path / "story.jsonl")
+    config = write_config(
+        tmp_path,
+        f"""
+database_url: sqlite:///{tmp_path / "r.db"}
+brands: [{{name: Voltmart, aliases: ["@Voltmart"]}}]
+sources: [{{name: story, type: replay, options: {{path: "{story}"}}}}]
+alerts: {{rules: {{detractor: {{min_reach: 20000, min_cascade: 10}}}}}}
+""",
+    )
+    monkeypatch.delenv("REPUTATION_DATABASE_URL", raising=False)
+    first = runner.invoke(app, ["run", "--config", str(config), "--json"])
+    assert first.exit_code == 0, first.output
+    report = json.loads(first.stdout.strip().splitlines()[-1])
+    # 20 brand mentions in the story, less "Volt Mart", which this config has no alias for.
+    assert report["sources"][0]["stored_new"] == 19 and report["sources"][0]["skipped"] == 1
+    assert {a["rule"] for a in report["alerts"]} == {"detractor", "repeat_complainer"}
+    second = json.loads(runner.invoke(app, ["run", "--config", str(config), "--json"]).stdout.strip().splitlines()[-1])
+    assert second["sources"][0]["stored_new"] == 0 and second["alerts"] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("brands: [{name: A, timezone: Nowhere/Land}]", "brands[0].timezone: unknown time zone"),
+        ("brands: [{name: A}]\nsources: [{name: s, type: nosuch}]", "no connector named 'nosuch'"),
+        ("brands: [{name: A}]\ndatabase_url: postgresql+psycopg://127.0.0.1:1/x", "cannot reach the database"),
+    ],
+)
+def test_bad_setups_fail_with_one_clear_paragraph(tmp_path: Path, body: str, message: str) -> None:
+    config = write_config(tmp_path, body)
+    result = runner.invoke(app, ["run", "--config", str(config)])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_fetch_prints_json_lines(tmp_path: Path) -> None:
+    story = write_story(tmp_path / "story.jsonl")
+    result = runner.invoke(app, ["fetch", "replay", "--query", str(story), "--limit", "3"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert len(lines) == 3 and lines[0]["created_at"].endswith("Z")
+    unknown = runner.invoke(app, ["fetch", "nosuch", "--query", "x"])
+    assert unknown.exit_code == 1 and "no connector named 'nosuch'" in unknown.output
+
+
+def test_connectors_list_shows_replay() -> None:
+    result = runner.invoke(app, ["connectors", "list", "--json"])
+    replay = next(row for row in json.loads(result.stdout) if row["name"] == "replay")
+    assert replay["credentials"] == {} and replay["module"] == "connectors.replay:ReplayConnector"
