@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, select, update
 
+from reputation import seismic
 from reputation.store import as_utc, upsert
 from reputation.store.schema import authors, cascades, enrichments, mentions
 
@@ -105,7 +106,25 @@ def _depth(root_key: str, events: Sequence[CascadeEvent]) -> int:
 
 
 # Predicted final size (events after the root) from the cascade so far.
-PredictFinal = Callable[[CascadeMetrics, Sequence[CascadeEvent]], float | None]
+PredictFinal = Callable[[CascadeMetrics, Sequence[CascadeEvent], datetime], float | None]
+
+
+def predict_with_seismic(metrics: CascadeMetrics, events: Sequence[CascadeEvent], now: datetime) -> float | None:
+    """SEISMIC on the cascade as observed until now (a quiet cascade predicts little more).
+
+    Replies and quotes count as reshares here: all three put the post in front
+    of the replier's followers, which is what the model's marks stand for.
+    """
+    root = next((event for event in events if event.key == metrics.root_key), None)
+    children = sorted((event for event in events if event is not root), key=lambda event: event.created_at)
+    start = metrics.started_at
+    times = [0.0] + [(event.created_at - start).total_seconds() for event in children]
+    followers: list[float | None] = [
+        float(root.followers) if root and root.followers is not None else None,
+        *(float(event.followers) if event.followers is not None else None for event in children),
+    ]
+    observed = (max(now, metrics.last_event_at) - start).total_seconds()
+    return seismic.predict(times, followers, observed).predicted_final
 
 
 def load_events(connection: Connection, root_key: str) -> list[CascadeEvent]:
@@ -152,7 +171,7 @@ def refresh(
         if not events:
             continue
         metrics = measure(root_key, events)
-        predicted = predict(metrics, events) if predict else None
+        predicted = predict(metrics, events, now) if predict else None
         upsert(
             connection,
             cascades,

@@ -38,7 +38,7 @@ class EnrichReport:
 class Enricher:
     """Holds the models for a run; one per process is enough."""
 
-    def __init__(self, config: Config, predict: cascades.PredictFinal | None = None) -> None:
+    def __init__(self, config: Config, predict: cascades.PredictFinal | None = cascades.predict_with_seismic) -> None:
         self.config = config
         self.predict = predict
         self.analyzers = {brand.name: SentimentAnalyzer(overrides=brand.lexicon) for brand in config.brands}
