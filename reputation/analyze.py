@@ -1,0 +1,294 @@
+"""`reputation analyze FILE`: sentiment and intent for every text of a file.
+
+Rows stream through one at a time: each result is written to the output as soon
+as it is known and only confusion counts are kept, so 100,000 texts take the same
+memory as ten. A bad row becomes an error line and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from rich.text import Text
+
+from reputation.errors import InputError
+from reputation.evaluation import LABELS, ConfusionCounter, Metrics, normalize_label
+from reputation.intent import detect_intent
+from reputation.sentiment import SentimentAnalyzer, raw_vader
+
+# The report keeps this many error messages; the count covers all of them.
+MAX_ERROR_MESSAGES = 20
+PROGRESS_EVERY = 500
+_JSONL = {".jsonl", ".ndjson", ".json"}
+_DELIMITED = {".csv": ",", ".tsv": "\t"}
+
+
+@dataclass(frozen=True)
+class AnalyzeReport:
+    """What one run saw: counts, capped error messages, and metrics when labelled."""
+
+    path: Path
+    rows: int
+    error_count: int
+    errors: tuple[str, ...]
+    sentiments: dict[str, int]
+    intents: dict[str, int]
+    labelled: int
+    metrics: Metrics | None
+    vader_metrics: Metrics | None
+    output: Path | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "rows": self.rows,
+            "error_count": self.error_count,
+            "errors": list(self.errors),
+            "sentiments": dict(self.sentiments),
+            "intents": dict(self.intents),
+            "labelled": self.labelled,
+            "metrics": self.metrics.to_dict() if self.metrics else None,
+            "vader_metrics": self.vader_metrics.to_dict() if self.vader_metrics else None,
+            "output": str(self.output) if self.output else None,
+        }
+
+    def render(self) -> Text:
+        """A short plain summary for the terminal (no markup: texts may hold brackets)."""
+        lines = [f"{self.rows} rows from {self.path}, {self.error_count} errors"]
+        lines += [f"  {message}" for message in self.errors]
+        lines.append("sentiment: " + _counts(self.sentiments, LABELS))
+        lines.append("intent:    " + (_counts(self.intents, sorted(self.intents)) or "none"))
+        for name, metrics in (("ours", self.metrics), ("raw VADER", self.vader_metrics)):
+            if metrics is not None:
+                lines.append(
+                    f"{name:>9}: macro-F1 {metrics.macro_f1:.3f}  accuracy {metrics.accuracy:.3f}"
+                    f"  macro-recall {metrics.macro_recall:.3f}  (n={metrics.n})"
+                )
+                lines += [
+                    f"           {true:>8} -> " + "  ".join(f"{p[:3]} {c:>5}" for p, c in zip(LABELS, row, strict=True))
+                    for true, row in zip(LABELS, metrics.confusion, strict=True)
+                ]
+        if self.output is not None:
+            lines.append(f"written to {self.output}")
+        return Text("\n".join(lines))
+
+
+def _counts(counts: dict[str, int], order: Iterable[str]) -> str:
+    return ", ".join(f"{name} {counts.get(name, 0)}" for name in order)
+
+
+@dataclass
+class _Row:
+    line: int  # 1-based line in the file, for messages a person can find
+    index: int  # 0-based data row, the id when the file has none
+    record: dict[str, Any] | None
+    problem: str = ""
+
+
+@dataclass
+class _Tally:
+    rows: int = 0
+    error_count: int = 0
+    errors: list[str] = field(default_factory=list)
+    sentiments: Counter[str] = field(default_factory=Counter)
+    intents: Counter[str] = field(default_factory=Counter)
+    ours: ConfusionCounter = field(default_factory=ConfusionCounter)
+    vader: ConfusionCounter = field(default_factory=ConfusionCounter)
+
+    def error(self, message: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_ERROR_MESSAGES:
+            self.errors.append(message[:200])
+
+
+def analyze_file(
+    path: Path,
+    *,
+    text_column: str = "text",
+    id_column: str = "id",
+    label_column: str = "label",
+    output: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+    analyzer: SentimentAnalyzer | None = None,
+) -> AnalyzeReport:
+    """Score every row of a JSONL, CSV or TSV file; write JSON lines to `output`.
+
+    A `.tsv` whose first row names none of the columns is read as Hutto &
+    Gilbert's ground-truth layout: id, label (mean rating), text. `progress` is
+    called with the rows finished since its previous call (every PROGRESS_EVERY
+    rows, then the rest at the end), ready for a progress bar's `advance`.
+    `analyzer` lets the caller bring brand overrides.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"input file not found: {path}")
+    if output is not None and output.exists() and output.resolve() == path.resolve():
+        raise InputError(f"output would overwrite the input: {output}")
+    analyzer = analyzer or SentimentAnalyzer()
+    columns = (id_column, label_column, text_column)
+    tally = _Tally()
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as source:
+        rows = _read(source, path, columns)
+        sink = _open_output(output)
+        try:
+            for row in rows:
+                line = _analyze_row(row, columns, analyzer, tally)
+                if sink is not None:
+                    sink.write(json.dumps(line) + "\n")
+                tally.rows += 1
+                if progress is not None and tally.rows % PROGRESS_EVERY == 0:
+                    progress(PROGRESS_EVERY)
+        finally:
+            if sink is not None:
+                sink.close()
+    if progress is not None and tally.rows % PROGRESS_EVERY:
+        progress(tally.rows % PROGRESS_EVERY)
+    labelled = tally.ours.n
+    return AnalyzeReport(
+        path=path,
+        rows=tally.rows,
+        error_count=tally.error_count,
+        errors=tuple(tally.errors),
+        sentiments=dict(tally.sentiments),
+        intents=dict(tally.intents),
+        labelled=labelled,
+        metrics=tally.ours.metrics() if labelled else None,
+        vader_metrics=tally.vader.metrics() if labelled else None,
+        output=output,
+    )
+
+
+def _open_output(output: Path | None) -> IO[str] | None:
+    if output is None:
+        return None
+    try:
+        return output.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {output}: {exc.strerror or exc}") from exc
+
+
+def _analyze_row(
+    row: _Row, columns: tuple[str, str, str], analyzer: SentimentAnalyzer, tally: _Tally
+) -> dict[str, Any]:
+    id_column, label_column, text_column = columns
+    record = row.record or {}
+    row_id = record.get(id_column)
+    if row_id is None or isinstance(row_id, dict | list) or row_id == "":
+        row_id = row.index
+    text = record.get(text_column)
+    problem = row.problem
+    if not problem and not isinstance(text, str):
+        problem = f"missing {text_column!r}" if text is None else f"{text_column!r} is not a string"
+    if problem:
+        message = f"line {row.line}: {problem}"
+        tally.error(message)
+        return {"id": row_id, "error": message}
+    assert isinstance(text, str)
+    sentiment = analyzer.score(text)
+    intent = detect_intent(text, sentiment)
+    tally.sentiments[sentiment.label] += 1
+    tally.intents.update(intent.labels)
+    raw_label = record.get(label_column)
+    if raw_label is not None and raw_label != "":
+        try:
+            truth = normalize_label(raw_label)
+        except ValueError as exc:
+            tally.error(f"line {row.line}: {exc}; row left out of the metrics")
+        else:
+            tally.ours.add(truth, sentiment.label)
+            tally.vader.add(truth, raw_vader(text).label)
+    return {
+        "id": row_id,
+        "sentiment": {
+            "label": sentiment.label,
+            "compound": sentiment.compound,
+            "confidence": sentiment.confidence,
+        },
+        "intent": intent.labels,
+    }
+
+
+def _read(source: IO[str], path: Path, columns: tuple[str, str, str]) -> Iterator[_Row]:
+    suffix = path.suffix.lower()
+    if suffix in _JSONL:
+        return _read_jsonl(source, columns[2])
+    if suffix in _DELIMITED:
+        return _read_delimited(source, suffix, columns)
+    raise InputError(f"unsupported file type {suffix or '(none)'!r}: use .jsonl, .csv or .tsv")
+
+
+def _read_jsonl(source: IO[str], text_column: str) -> Iterator[_Row]:
+    checked = False
+    index = 0
+    for number, line in enumerate(source, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            yield _Row(number, index, None, f"not JSON ({exc.__class__.__name__})")
+        else:
+            if not isinstance(record, dict):
+                yield _Row(number, index, None, "not a JSON object")
+            else:
+                # The first object stands for the file: a text column it lacks is
+                # a wrong --text-column, not one bad row.
+                if not checked and text_column not in record:
+                    raise InputError(
+                        f"no {text_column!r} field in the file; fields: {', '.join(map(str, record)) or '(none)'}"
+                    )
+                checked = True
+                yield _Row(number, index, record)
+        index += 1
+
+
+def _read_delimited(source: IO[str], suffix: str, columns: tuple[str, str, str]) -> Iterator[_Row]:
+    # TSV has no quoting (IANA text/tab-separated-values); tweets start with '"'.
+    if suffix == ".tsv":
+        reader = csv.reader(source, delimiter="\t", quoting=csv.QUOTE_NONE)
+    else:
+        reader = csv.reader(source, delimiter=_DELIMITED[suffix])
+    first = _next_row(reader)
+    if first is None:
+        return iter(())
+    header = [name.strip() for name in first]
+    if not set(columns) & set(header) and suffix == ".tsv":
+        # Headerless ground-truth layout: id, label, text.
+        return _rows(reader, list(columns), pending=first)
+    if columns[2] not in header:
+        raise InputError(f"no {columns[2]!r} column in the file; columns: {', '.join(header) or '(none)'}")
+    return _rows(reader, header, pending=None)
+
+
+def _next_row(reader: Any) -> list[str] | None:
+    try:
+        return list(next(reader))
+    except StopIteration:
+        return None
+    except csv.Error as exc:
+        raise InputError(f"unreadable header: {exc}") from exc
+
+
+def _rows(reader: Any, header: list[str], pending: list[str] | None) -> Iterator[_Row]:
+    index = 0
+    if pending is not None:
+        yield _Row(1, index, dict(zip(header, pending, strict=False)))
+        index += 1
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield _Row(reader.line_num, index, None, f"unreadable row ({exc})")
+        else:
+            if not values:
+                continue
+            yield _Row(reader.line_num, index, dict(zip(header, values, strict=False)))
+        index += 1

@@ -1,0 +1,172 @@
+"""`analyze_file`: streaming JSONL/CSV/TSV in, JSON lines and metrics out."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reputation.analyze import MAX_ERROR_MESSAGES, PROGRESS_EVERY, analyze_file
+from reputation.errors import InputError, ReputationError
+from reputation.sentiment import SentimentAnalyzer
+
+
+def _lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_csv_with_labels_reports_metrics_for_both_systems(tmp_path: Path) -> None:
+    source = tmp_path / "posts.csv"
+    with source.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "text", "label"])
+        writer.writerow(["a1", "still waiting for my refund, third call this week", "negative"])
+        writer.writerow(["a2", "What time do you open on Sunday?", "neu"])
+        writer.writerow(["a3", "Couldn't be happier, the crew were lovely", "1"])
+    output = tmp_path / "out.jsonl"
+
+    report = analyze_file(source, output=output)
+
+    assert report.rows == 3 and report.error_count == 0 and report.labelled == 3
+    assert report.metrics is not None and report.vader_metrics is not None
+    assert report.metrics.accuracy == 1.0
+    assert report.metrics.confusion == ((1, 0, 0), (0, 1, 0), (0, 0, 1))
+    # Plain VADER reads "Couldn't be happier" as negative and the wait as neutral.
+    assert report.vader_metrics.accuracy < 1.0
+    lines = _lines(output)
+    assert [line["id"] for line in lines] == ["a1", "a2", "a3"]
+    assert lines[0]["sentiment"]["label"] == "negative"
+    assert set(lines[0]["sentiment"]) == {"label", "compound", "confidence"}
+    assert "problem_report" in lines[0]["intent"]
+    assert lines[1]["intent"] == ["question"]
+    assert report.to_dict()["metrics"]["confusion"] == [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
+
+
+def test_jsonl_bad_rows_become_error_lines_and_the_batch_goes_on(tmp_path: Path) -> None:
+    source = tmp_path / "mentions.jsonl"
+    source.write_text(
+        "\n".join(
+            [
+                json.dumps({"text": "never again, worst bank"}),
+                "{not json",
+                json.dumps({"id": "x", "body": "no text field here"}),
+                json.dumps({"text": 42}),
+                json.dumps(["a", "list"]),
+                json.dumps({"text": "broken \ud800 surrogate \x00 and control"}),
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    output = tmp_path / "out.jsonl"
+
+    report = analyze_file(source, output=output)
+
+    lines = _lines(output)
+    assert report.rows == len(lines) == 6
+    assert report.error_count == 4
+    assert [line["id"] for line in lines] == [0, 1, "x", 3, 4, 5]
+    assert "sentiment" in lines[0] and "sentiment" in lines[5]
+    assert lines[1]["error"].startswith("line 2: not JSON")
+    assert lines[2]["error"] == "line 3: missing 'text'"
+    assert lines[3]["error"] == "line 4: 'text' is not a string"
+    assert lines[4]["error"] == "line 5: not a JSON object"
+    assert report.metrics is None and report.vader_metrics is None
+
+
+def test_headerless_tsv_is_read_as_id_rating_text(tmp_path: Path) -> None:
+    # The layout of Hutto & Gilbert's tweets_GroundTruth.txt: CRLF, no header, and
+    # a text that starts with a quote mark.
+    source = tmp_path / "ground_truth.tsv"
+    source.write_bytes(
+        b"1\t2.7\tSomehow I was blessed with some really amazing friends.\r\n"
+        b'2\t-2.9\t"Worst" day ever, my flight got cancelled\r\n'
+        b"3\t0.1\tThe bus leaves at 9\r\n"
+    )
+    output = tmp_path / "out.jsonl"
+
+    report = analyze_file(source, output=output)
+
+    assert report.rows == 3 and report.error_count == 0 and report.labelled == 3
+    assert [line["id"] for line in _lines(output)] == ["1", "2", "3"]
+    assert report.metrics is not None and report.metrics.accuracy == 1.0
+
+
+def test_tsv_with_a_header_uses_named_columns(tmp_path: Path) -> None:
+    source = tmp_path / "posts.tsv"
+    source.write_text("post\tbody\np1\tmy laptop died after a week\n", encoding="utf-8")
+    output = tmp_path / "out.jsonl"
+    report = analyze_file(source, text_column="body", id_column="post", output=output)
+    assert report.rows == 1 and report.labelled == 0
+    assert _lines(output)[0]["id"] == "p1"
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="not found"):
+        analyze_file(tmp_path / "nope.csv")
+
+
+def test_missing_text_column_is_a_clear_error(tmp_path: Path) -> None:
+    source = tmp_path / "posts.csv"
+    source.write_text("id,body\n1,hello\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"no 'text' column.*body"):
+        analyze_file(source)
+    jsonl = tmp_path / "posts.jsonl"
+    jsonl.write_text(json.dumps({"body": "hello"}) + "\n", encoding="utf-8")
+    with pytest.raises(ReputationError, match="no 'text' field"):
+        analyze_file(jsonl)
+
+
+def test_unsupported_type_and_overwriting_the_input_are_refused(tmp_path: Path) -> None:
+    source = tmp_path / "posts.xlsx"
+    source.write_text("whatever", encoding="utf-8")
+    with pytest.raises(InputError, match="unsupported"):
+        analyze_file(source)
+    csv_source = tmp_path / "posts.csv"
+    csv_source.write_text("text\nhello\n", encoding="utf-8")
+    with pytest.raises(InputError, match="overwrite"):
+        analyze_file(csv_source, output=csv_source)
+    assert csv_source.read_text(encoding="utf-8") == "text\nhello\n"
+
+
+def test_bad_labels_are_reported_and_left_out_of_metrics(tmp_path: Path) -> None:
+    source = tmp_path / "posts.csv"
+    source.write_text("text,label\nnever again,negative\nok then,maybe\n", encoding="utf-8")
+    report = analyze_file(source)
+    assert report.rows == 2 and report.labelled == 1
+    assert report.error_count == 1 and "line 3" in report.errors[0]
+
+
+def test_many_rows_stream_with_capped_errors_and_progress(tmp_path: Path) -> None:
+    source = tmp_path / "big.jsonl"
+    rows = 2 * PROGRESS_EVERY + 37
+    with source.open("w", encoding="utf-8") as handle:
+        for i in range(rows):
+            handle.write((json.dumps({"text": f"order {i} never arrived"}) if i % 2 else "garbage") + "\n")
+    output = tmp_path / "out.jsonl"
+    steps: list[int] = []
+
+    report = analyze_file(source, output=output, progress=steps.append)
+
+    assert report.rows == rows
+    assert sum(steps) == rows and steps[0] == PROGRESS_EVERY
+    assert report.error_count == (rows + 1) // 2
+    assert len(report.errors) == MAX_ERROR_MESSAGES
+    assert len(output.read_text(encoding="utf-8").splitlines()) == rows
+    assert report.sentiments == {"negative": rows // 2}
+
+
+def test_hostile_texts_in_a_csv_are_scored(tmp_path: Path) -> None:
+    source = tmp_path / "hostile.csv"
+    texts = ["", "\x01\x02\x7f", bytes(range(32, 256)).decode("latin-1"), "¿Dónde está mi pedido? 😡 worst"]
+    with source.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text"])
+        writer.writerows([text] for text in texts)
+    report = analyze_file(source, analyzer=SentimentAnalyzer({"pedido": 0.0}))
+    assert report.rows == len(texts) and report.error_count == 0
+    assert "negative" in report.sentiments
+    assert "rows from" in report.render().plain
