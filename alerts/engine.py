@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from pathlib import Path
 
 from alerts import rules
 from alerts.digest import write_digest
-from alerts.incidents import record
+from alerts.errors import AlertsError
+from alerts.incidents import follow_up_overdue, record
+from alerts.interactivity import SIGNING_SECRET_ENV
 from alerts.outbox import deliver_pending
+from alerts.server import make_server
 from reputation.config import Config
 from reputation.plugins import RaisedAlert
 from reputation.store import Store
@@ -30,10 +34,21 @@ class AlertEngine:
                 alert = record(connection, config, finding, now)
                 if alert is not None:
                     raised.append(alert)
+            raised.extend(follow_up_overdue(connection, config, now))
         return raised
 
     def deliver(self, store: Store, config: Config, now: datetime) -> int:
         return deliver_pending(store, config, now)
+
+    def serve(self, store: Store, host: str, port: int) -> None:
+        secret = os.environ.get(SIGNING_SECRET_ENV, "")
+        if not secret:
+            raise AlertsError(f"set ${SIGNING_SECRET_ENV} (your Slack app's signing secret) to verify requests")
+        server = make_server(store, secret, host, port)
+        try:
+            server.serve_forever()
+        finally:
+            server.server_close()
 
     def digest(self, store: Store, config: Config, day: date | None, brand: str | None, output: Path) -> Path:
         return write_digest(store, config, day=day, brand=brand, output=output)

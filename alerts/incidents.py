@@ -8,8 +8,8 @@ the incident that caused it does.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, select, update
@@ -20,6 +20,7 @@ from alerts.rules import Finding
 from alerts.slack import build_message, clip
 from reputation.config import Config, Route, Severity
 from reputation.plugins import RaisedAlert
+from reputation.store import as_utc as _as_aware
 from reputation.store import upsert
 from reputation.store.schema import incidents, outbox
 
@@ -117,12 +118,14 @@ def enqueue(
     alert: RaisedAlert,
     finding: Finding,
     history: list[dict[str, Any]],
-    announcement: int,
+    announcement: int | str,
     now: datetime,
     env: Mapping[str, str] | None = None,
+    extra_routes: Sequence[Route] = (),
 ) -> None:
     env = os.environ if env is None else env
     payload = build_message(alert, finding, history)
+    routes = {route.name: route for route in [*routes_for(config, finding.brand, finding.severity), *extra_routes]}
     rows = [
         {
             # The key makes a second detect over the same data a no-op for delivery.
@@ -134,10 +137,54 @@ def enqueue(
             "attempts": 0,
             "next_attempt_at": now,
         }
-        for route in routes_for(config, finding.brand, finding.severity)
+        for route in routes.values()
         if env.get(route.webhook_env)
     ]
     upsert(connection, outbox, rows, keys=["dedup_key"])
+
+
+def follow_up_overdue(
+    connection: Connection, config: Config, now: datetime, env: Mapping[str, str] | None = None
+) -> list[RaisedAlert]:
+    """Re-announce incidents nobody acknowledged within their severity's SLA, once each,
+    to their own routes and to the escalation route."""
+    escalation = [route for route in config.alerts.routes if route.name == config.alerts.escalation_route]
+    raised = []
+    for row in connection.execute(
+        select(incidents)
+        .where(incidents.c.status == OPEN, incidents.c.acknowledged_at.is_(None), incidents.c.followed_up_at.is_(None))
+        .with_for_update()
+    ).all():
+        severity = Severity(row.severity)
+        sla = config.alerts.sla_for(severity)
+        if sla is None or now < _as_aware(row.opened_at) + timedelta(minutes=sla):
+            continue
+        facts = dict(row.details or {})
+        finding = Finding(
+            story_key=row.story_key,
+            rule=row.rule,
+            brand=row.brand,
+            severity=severity,
+            title=row.title,
+            level=row.level,
+            first_seen_at=_as_aware(row.first_seen_at),
+            mention_key=row.mention_key,
+            author_key=row.author_key,
+            facts=facts,
+        )
+        alert = RaisedAlert(
+            incident_id=row.id,
+            rule=row.rule,
+            severity=str(severity),
+            brand=row.brand,
+            title=f"Nobody has acknowledged this for {sla} min: {row.title}",
+            summary=summary_text(finding, []),
+            escalation=True,
+        )
+        connection.execute(update(incidents).where(incidents.c.id == row.id).values(followed_up_at=now))
+        enqueue(connection, config, alert, finding, [], "follow-up", now, env, extra_routes=escalation)
+        raised.append(alert)
+    return raised
 
 
 def summary_text(finding: Finding, history: list[dict[str, Any]]) -> str:

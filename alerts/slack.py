@@ -13,13 +13,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
+    ButtonElement,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
     PlainTextObject,
     SectionBlock,
+    UserSelectElement,
 )
 from slack_sdk.webhook import WebhookClient
 
@@ -83,6 +86,24 @@ def _fields(finding: Finding) -> list[PlainTextObject]:
     return [_plain(f"{label}: {value}", FIELD_CHARS) for label, value in pairs if value not in (None, "")][:10]
 
 
+# The block id carries the incident, so every element (the user picker too) names it.
+ACTIONS_BLOCK_PREFIX = "incident-actions:"
+
+
+def action_buttons(incident_id: int) -> ActionsBlock:
+    """What `reputation serve` answers: acknowledge, assign, resolve, false positive."""
+    value = str(incident_id)
+    return ActionsBlock(
+        block_id=f"{ACTIONS_BLOCK_PREFIX}{incident_id}",
+        elements=[
+            ButtonElement(text="Acknowledge", action_id="acknowledge", value=value, style="primary"),
+            UserSelectElement(action_id="assign", placeholder="Assign to\u2026"),
+            ButtonElement(text="Resolve", action_id="resolve", value=value),
+            ButtonElement(text="False positive", action_id="false_positive", value=value, style="danger"),
+        ],
+    )
+
+
 def build_message(alert: RaisedAlert, finding: Finding, history: list[dict[str, Any]]) -> dict[str, Any]:
     """The webhook payload: a fallback `text` for notifications and the blocks."""
     mark = _SEVERITY_MARK.get(alert.severity, "")
@@ -106,6 +127,7 @@ def build_message(alert: RaisedAlert, finding: Finding, history: list[dict[str, 
             for item in history
         ]
         blocks.append(SectionBlock(text=_plain("Said before:\n" + "\n".join(lines), SECTION_CHARS)))
+    blocks.append(action_buttons(alert.incident_id))
     fallback = clip_escaped(f"[{alert.severity}] {alert.title}", FALLBACK_CHARS)
     # to_dict() runs slack_sdk's own validation of every block and its limits.
     return {"text": fallback, "blocks": [block.to_dict() for block in blocks]}

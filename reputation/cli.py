@@ -9,7 +9,7 @@ import shutil
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -316,6 +316,21 @@ def doctor(config: ConfigOption = None) -> None:
     out.print(table)
     if not all(check.ok for check in checks):
         raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    config: ConfigOption = None,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 3000,
+) -> None:
+    """Answer Slack's interactivity requests (POST /slack/actions): acknowledge, assign, resolve."""
+    with _errors():
+        settings = _config(config)
+        store = Store.open(settings.resolved_database_url())
+        out.print(f"listening on http://{host}:{port}/slack/actions (Ctrl-C to stop)")
+        with suppress(KeyboardInterrupt):
+            load_alerting().serve(store, host, port)
 
 
 @app.command()

@@ -186,6 +186,29 @@ class AlertsConfig(_Strict):
     rules: AlertRules = AlertRules()
     routes: list[Route] = Field(default_factory=lambda: [Route(name="default", webhook_env="SLACK_WEBHOOK_URL")])
     max_attempts: int = Field(default=8, ge=1, description="delivery attempts before an alert is parked")
+    sla_minutes: dict[str, int] = Field(
+        default_factory=lambda: {"critical": 15, "high": 30, "medium": 120, "low": 480},
+        description="minutes an incident of each severity may stay unacknowledged before a follow-up",
+    )
+    escalation_route: str | None = Field(default=None, description="route that also gets the follow-up")
+
+    @field_validator("sla_minutes")
+    @classmethod
+    def _known_severities(cls, value: dict[str, int]) -> dict[str, int]:
+        for name, minutes in value.items():
+            Severity.parse(name)
+            if minutes <= 0:
+                raise ValueError(f"sla_minutes.{name} must be a positive number of minutes")
+        return value
+
+    @model_validator(mode="after")
+    def _escalation_route_exists(self) -> AlertsConfig:
+        if self.escalation_route and self.escalation_route not in {route.name for route in self.routes}:
+            raise ValueError(f"escalation_route {self.escalation_route!r} is not one of the routes")
+        return self
+
+    def sla_for(self, severity: Severity) -> int | None:
+        return self.sla_minutes.get(str(severity))
 
 
 class DigestConfig(_Strict):

@@ -73,6 +73,10 @@ class Alerting(Protocol):
 
     def digest(self, store: Store, config: Config, day: date | None, brand: str | None, output: Path) -> Path: ...
 
+    def serve(self, store: Store, host: str, port: int) -> None:
+        """Answer Slack interactivity (acknowledge, assign, resolve) until interrupted."""
+        ...
+
 
 def _group(name: str) -> dict[str, EntryPoint]:
     return {entry.name: entry for entry in entry_points(group=name)}

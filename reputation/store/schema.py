@@ -165,6 +165,22 @@ incidents = Table(
     Column("acknowledged_at", Timestamp),
     Column("resolved_at", Timestamp),
     Column("updated_at", Timestamp, nullable=False),
+    Column("assignee", String(40), comment="Slack user id"),
+    Column("followed_up_at", Timestamp, comment="when the SLA reminder went out"),
+)
+
+interactions = Table(
+    "interactions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("signature", String(100), nullable=False, unique=True, comment="a replayed request has the same one"),
+    Column("received_at", Timestamp, nullable=False),
+    Column("incident_id", Integer, ForeignKey("incidents.id")),
+    Column("user_id", String(40), nullable=False),
+    Column("user_name", String(200), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("value", String(200)),
+    Index("ix_interactions_incident_id", "incident_id"),
 )
 
 outbox = Table(
