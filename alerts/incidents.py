@@ -138,7 +138,7 @@ def enqueue(
             "next_attempt_at": now,
         }
         for route in routes.values()
-        if env.get(route.webhook_env)
+        if env.get(route.secret_env)
     ]
     upsert(connection, outbox, rows, keys=["dedup_key"])
 

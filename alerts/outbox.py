@@ -4,9 +4,12 @@ A row is claimed with a compare-and-set on its lease, so two workers never
 send the same row; a failed send is retried with exponential backoff (or after
 Slack's Retry-After) until `max_attempts`, then parked as failed.
 
-Known limit: a process that dies after Slack accepted a message but before the
-row is marked sent will send it again once the lease expires. Incoming webhooks
-take no idempotency key, so at-least-once is the honest guarantee here.
+Exactly once, and where it holds: a Web API route (bot token and channel)
+tags each message with its outbox id, and a retry of a row whose last outcome
+is unknown first asks Slack whether that message is already in the channel, so
+a process that dies between Slack accepting the message and the row being
+marked sent does not send it twice. An incoming webhook accepts no such tag and
+cannot be asked: there, that one crash window gives at-least-once.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from typing import Any
 from sqlalchemy import or_, select, update
 
 from alerts.slack import SendResult, send_webhook
-from reputation.config import Config
-from reputation.store import Store
+from alerts.slack_api import already_posted, post_message
+from reputation.config import Config, Route
+from reputation.store import Store, as_utc
 from reputation.store.schema import outbox
 
 log = logging.getLogger(__name__)
@@ -30,7 +34,26 @@ LEASE = timedelta(minutes=2)
 BASE_BACKOFF = timedelta(seconds=15)
 MAX_BACKOFF = timedelta(minutes=30)
 
-Sender = Callable[[str, dict[str, Any]], SendResult]
+Transport = Callable[[Route, Any, Mapping[str, str]], SendResult]
+
+
+def send_row(route: Route, row: Any, env: Mapping[str, str]) -> SendResult:
+    """Send one outbox row over its route's transport."""
+    secret = env.get(route.secret_env, "")
+    if not secret:
+        return SendResult(False, 0, None, f"route {route.name!r} has no ${route.secret_env} in the environment")
+    if route.webhook_env:
+        return send_webhook(secret, row.payload)
+    if route.channel is None:  # the config refuses this; kept for the type checker
+        return SendResult(False, 0, None, f"route {route.name!r} has a token but no channel")
+    if row.attempts > 1:
+        found = already_posted(secret, route.channel, row.id, as_utc(row.created_at), route.api_base_url)
+        if isinstance(found, SendResult):
+            return found
+        if found:
+            log.info("alert %s was already in %s; not posting it again", row.id, route.channel)
+            return SendResult(True, 200, None, None)
+    return post_message(secret, route.channel, row.payload, row.id, route.api_base_url)
 
 
 def _claim(store: Store, now: datetime) -> Any | None:
@@ -72,7 +95,7 @@ def deliver_pending(
     config: Config,
     now: datetime,
     env: Mapping[str, str] | None = None,
-    send: Sender = send_webhook,
+    send: Transport = send_row,
 ) -> int:
     """Send every due row once; returns how many were delivered."""
     env = os.environ if env is None else env
@@ -82,11 +105,10 @@ def deliver_pending(
         if row == ():
             continue
         route = routes.get(row.route)
-        url = env.get(route.webhook_env, "") if route else ""
-        if not url:
-            result = SendResult(False, 0, None, f"route {row.route!r} has no webhook URL in the environment")
+        if route is None:
+            result = SendResult(False, 0, None, f"route {row.route!r} is no longer configured")
         else:
-            result = send(url, row.payload)
+            result = send(route, row, env)
         values: dict[str, Any] = {"claimed_until": None}
         if result.ok:
             values["sent_at"] = now

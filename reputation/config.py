@@ -168,17 +168,34 @@ class AlertRules(_Strict):
 
 
 class Route(_Strict):
+    """Where alerts go: an incoming webhook, or a channel through the Web API (exactly-once)."""
+
     name: str
-    webhook_env: str = Field(description="environment variable that holds the Slack incoming-webhook URL")
+    webhook_env: str | None = Field(default=None, description="variable holding an incoming-webhook URL")
+    token_env: str | None = Field(default=None, description="variable holding a bot token (xoxb-...)")
+    channel: str | None = Field(default=None, description="channel id for the Web API, e.g. C0123456789")
+    api_base_url: str | None = Field(default=None, description="replace https://slack.com/api/ (tests, proxies)")
     brands: list[str] = Field(default_factory=list, description="empty: every brand")
     min_severity: SeverityField = Severity.LOW
 
-    @field_validator("webhook_env")
+    @field_validator("webhook_env", "token_env")
     @classmethod
-    def _env_name(cls, value: str) -> str:
-        if not _ENV_NAME.match(value):
-            raise ValueError("name an environment variable (like SLACK_WEBHOOK_URL), not the URL itself")
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.match(value):
+            raise ValueError("name an environment variable (like SLACK_WEBHOOK_URL), not the secret itself")
         return value
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Route:
+        if bool(self.webhook_env) == bool(self.token_env):
+            raise ValueError(f"route {self.name!r}: set either webhook_env or token_env (with channel)")
+        if self.token_env and not self.channel:
+            raise ValueError(f"route {self.name!r}: token_env needs a channel")
+        return self
+
+    @property
+    def secret_env(self) -> str:
+        return self.webhook_env or self.token_env or ""
 
 
 class AlertsConfig(_Strict):

@@ -74,10 +74,10 @@ def run_checks(config_path: Path) -> list[Check]:
         )
         checks.append(Check(f"source {source.name}", not missing, f"{source.type}: {detail}"))
     for route in config.alerts.routes:
-        url = os.environ.get(route.webhook_env)
-        if not url:
-            checks.append(Check(f"slack route {route.name}", False, f"${route.webhook_env} is not set"))
+        secret = os.environ.get(route.secret_env)
+        if not secret:
+            checks.append(Check(f"slack route {route.name}", False, f"${route.secret_env} is not set"))
             continue
-        ok, detail = _reachable(url)
+        ok, detail = _reachable(secret if route.webhook_env else route.api_base_url or "https://slack.com/api/")
         checks.append(Check(f"slack route {route.name}", ok, detail))
     return checks
