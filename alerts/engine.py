@@ -21,14 +21,13 @@ from reputation.store import Store
 class AlertEngine:
     def detect(self, store: Store, config: Config, now: datetime) -> list[RaisedAlert]:
         """Run every rule and record its findings; one transaction, so a crash leaves no half-alert."""
-        gaps = rules.collection_gaps(rules.source_errors(store, config), config, now)
         raised: list[RaisedAlert] = []
         with store.transaction() as connection:
             findings = [
                 *rules.detractor_posts(connection, config, now),
                 *rules.repeat_complainers(connection, config, now),
                 *rules.issue_spikes(connection, config, now),
-                *gaps,
+                *rules.collection_gaps(connection, config, now),
             ]
             for finding in sorted(findings, key=lambda f: (-f.severity, f.story_key)):
                 alert = record(connection, config, finding, now)

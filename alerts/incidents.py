@@ -30,11 +30,14 @@ RESOLVED = "resolved"
 FALSE_POSITIVE = "false_positive"
 
 
-def routes_for(config: Config, brand: str | None, severity: Severity) -> list[Route]:
+def routes_for(config: Config, finding: Finding) -> list[Route]:
+    issue = {finding.facts.get("issue_id"), finding.facts.get("issue_label")} - {None}
     return [
         route
         for route in config.alerts.routes
-        if severity >= route.min_severity and (not route.brands or brand in route.brands)
+        if finding.severity >= route.min_severity
+        and (not route.brands or finding.brand in route.brands)
+        and (not route.issues or bool(issue & set(route.issues)))
     ]
 
 
@@ -53,7 +56,7 @@ def _insert(connection: Connection, finding: Finding, now: datetime) -> int | No
                     mention_key=finding.mention_key,
                     author_key=finding.author_key,
                     level=finding.level,
-                    details=finding.facts,
+                    details={**finding.facts, "marks": finding.marks},
                     opened_at=now,
                     first_seen_at=finding.first_seen_at,
                     updated_at=now,
@@ -73,6 +76,7 @@ def record(
         select(incidents).where(incidents.c.story_key == finding.story_key).with_for_update()
     ).first()
     escalation = False
+    reason: str | None = None
     if existing is None:
         incident_id = _insert(connection, finding, now)
         if incident_id is None:
@@ -81,20 +85,23 @@ def record(
         severity = finding.severity
     else:
         incident_id = existing.id
-        grew = finding.level >= existing.level * finding.escalate_factor
         severity = max(finding.severity, Severity(existing.severity))
-        announcement = int((existing.details or {}).get("announcements", 1))
+        previous = existing.details or {}
+        announcement = int(previous.get("announcements", 1))
+        announced_marks: dict[str, float] = previous.get("marks", {})
         values: dict[str, Any] = {
-            "details": {**finding.facts, "announcements": announcement},
+            "details": {**finding.facts, "announcements": announcement, "marks": announced_marks},
             "updated_at": now,
             "title": finding.title,
         }
-        if not grew or existing.status == FALSE_POSITIVE:
+        reason = escalation_reason(finding, existing.level, announced_marks)
+        if reason is None or existing.status == FALSE_POSITIVE:
             connection.execute(update(incidents).where(incidents.c.id == incident_id).values(**values))
             return None
         escalation = True
-        values.update(level=finding.level, severity=int(severity))
-        values["details"] = {**finding.facts, "announcements": announcement + 1}
+        values.update(level=max(finding.level, existing.level), severity=int(severity))
+        marks = {key: max(value, announced_marks.get(key, 0.0)) for key, value in finding.marks.items()}
+        values["details"] = {**finding.facts, "announcements": announcement + 1, "marks": marks}
         if existing.status == RESOLVED:
             values.update(status=OPEN, resolved_at=None)
         connection.execute(update(incidents).where(incidents.c.id == incident_id).values(**values))
@@ -104,12 +111,23 @@ def record(
         rule=finding.rule,
         severity=str(severity),
         brand=finding.brand,
-        title=("Escalated: " if escalation else "") + finding.title,
+        title=(f"Escalated ({reason}): " if escalation else "") + finding.title,
         summary=summary_text(finding, history),
         escalation=escalation,
     )
     enqueue(connection, config, alert, finding, history, announcement, now, env)
     return alert
+
+
+def escalation_reason(finding: Finding, announced_level: float, announced: dict[str, float]) -> str | None:
+    """Why this finding deserves a new announcement, or None when it is more of the same."""
+    if finding.level >= announced_level * finding.escalate_factor:
+        return f"grew from {announced_level:.0f} to {finding.level:.0f}"
+    if finding.marks.get("influencer", 0.0) > announced.get("influencer", 0.0):
+        return f"an account with {finding.marks['influencer']:,.0f} followers joined the criticism"
+    if finding.marks.get("predicted_level", 0.0) > announced.get("predicted_level", 0.0):
+        return f"predicted to reach {finding.marks['predicted_level']:,.0f}+"
+    return None
 
 
 def enqueue(
@@ -125,7 +143,7 @@ def enqueue(
 ) -> None:
     env = os.environ if env is None else env
     payload = build_message(alert, finding, history)
-    routes = {route.name: route for route in [*routes_for(config, finding.brand, finding.severity), *extra_routes]}
+    routes = {route.name: route for route in [*routes_for(config, finding), *extra_routes]}
     rows = [
         {
             # The key makes a second detect over the same data a no-op for delivery.

@@ -17,8 +17,7 @@ from sqlalchemy import Connection, and_, func, select
 
 from reputation.config import Config, Severity
 from reputation.store import as_utc
-from reputation.store.mentions import recent_runs
-from reputation.store.schema import authors, cascades, enrichments, issues, mentions
+from reputation.store.schema import authors, cascades, enrichments, issues, mentions, source_runs
 
 # Only stories with activity this recent are looked at: detection cost follows
 # what is happening, not how much history is stored.
@@ -38,6 +37,8 @@ class Finding:
     author_key: str | None = None
     escalate_factor: float = 2.0
     facts: dict[str, Any] = field(default_factory=dict)
+    # Thresholds crossed (e.g. the biggest critic's followers); crossing a new one re-announces.
+    marks: dict[str, float] = field(default_factory=dict)
 
 
 def person_of(handle: str) -> str:
@@ -46,9 +47,14 @@ def person_of(handle: str) -> str:
 
 
 def detractor_posts(connection: Connection, config: Config, now: datetime) -> list[Finding]:
-    rule = config.alerts.rules.detractor
-    if not rule.enabled:
-        return []
+    """Negative posts that reach people: a big audience, a growing cascade or a predicted blow-up."""
+    loudest_critic = (
+        select(func.max(authors.c.followers))
+        .select_from(enrichments.join(mentions, mentions.c.key == enrichments.c.mention_key))
+        .join(authors, authors.c.key == mentions.c.author_key)
+        .where(enrichments.c.cascade_key == cascades.c.root_key, enrichments.c.sentiment == "negative")
+        .scalar_subquery()
+    )
     query = (
         select(
             cascades,
@@ -63,34 +69,46 @@ def detractor_posts(connection: Connection, config: Config, now: datetime) -> li
             enrichments.c.intents,
             enrichments.c.issue_id,
             issues.c.label.label("issue_label"),
+            loudest_critic.label("loudest_critic"),
         )
         .join(mentions, mentions.c.key == cascades.c.root_key)
         .join(enrichments, enrichments.c.mention_key == mentions.c.key)
         .join(authors, authors.c.key == mentions.c.author_key)
         .outerjoin(issues, issues.c.id == enrichments.c.issue_id)
-        .where(
-            cascades.c.last_event_at >= now - ACTIVE_WINDOW,
-            enrichments.c.compound <= rule.max_compound,
-            (cascades.c.reach >= rule.min_reach) | (cascades.c.size >= rule.min_cascade),
-        )
+        .where(cascades.c.last_event_at >= now - ACTIVE_WINDOW, enrichments.c.sentiment == "negative")
     )
-    if rule.require_needs_help:
-        query = query.where(enrichments.c.needs_help.is_(True))
     findings = []
     for row in connection.execute(query):
+        rule = config.detractor_rule(row.brand)
+        predicted = row.predicted_final or 0.0
+        qualifies = row.reach >= rule.min_reach or row.size >= rule.min_cascade or predicted >= rule.min_predicted
+        if not rule.enabled or row.compound > rule.max_compound or not qualifies:
+            continue
+        if rule.require_needs_help and not row.needs_help:
+            continue
+        big_author = (row.followers or 0) >= rule.influencer_followers
         spread = f"{row.size} replies/quotes/reshares" if row.size else "no replies yet"
+        crossed = [level for level in rule.predicted_levels if predicted >= level]
         findings.append(
             Finding(
                 story_key=f"detractor:{row.root_key}",
                 rule="detractor",
                 brand=row.brand,
-                severity=Severity.CRITICAL if row.size >= 4 * max(rule.min_cascade, 1) else rule.severity,
+                severity=Severity.CRITICAL
+                if big_author or row.size >= 4 * max(rule.min_cascade, 1) or len(crossed) >= 2
+                else rule.severity,
                 title=f"Detractor post by @{row.handle or 'unknown'} on {row.platform} ({spread})",
                 level=float(max(row.size, 1)),
                 first_seen_at=as_utc(row.created_at),
                 mention_key=row.root_key,
                 author_key=row.author_key,
                 escalate_factor=rule.escalate_factor,
+                marks={
+                    "predicted_level": float(max(crossed, default=0)),
+                    "influencer": float(row.loudest_critic or 0)
+                    if (row.loudest_critic or 0) >= rule.influencer_followers
+                    else 0.0,
+                },
                 facts={
                     "text": row.text,
                     "url": row.url,
@@ -234,33 +252,65 @@ def issue_spikes(connection: Connection, config: Config, now: datetime) -> list[
     return findings
 
 
-def collection_gaps(store_runs: dict[str, list[str | None]], config: Config, now: datetime) -> list[Finding]:
+def collection_gaps(connection: Connection, config: Config, now: datetime) -> list[Finding]:
+    """Sources failing run after run, and sources configured with `silent_hours` that went quiet."""
     rule = config.alerts.rules.collection_gap
     if not rule.enabled:
         return []
     findings = []
-    for source, errors in store_runs.items():
-        if len(errors) >= rule.failed_runs and all(errors[: rule.failed_runs]):
+    for source in (source for source in config.sources if source.enabled):
+        runs = connection.execute(
+            select(source_runs.c.error, source_runs.c.started_at)
+            .where(source_runs.c.source == source.name)
+            .order_by(source_runs.c.started_at.desc(), source_runs.c.id.desc())
+            .limit(rule.failed_runs)
+        ).all()
+        if len(runs) >= rule.failed_runs and all(run.error for run in runs):
             findings.append(
-                Finding(
-                    story_key=f"gap:{source}",
-                    rule="collection_gap",
-                    brand=None,
-                    severity=rule.severity,
-                    title=f"Source {source} failed {rule.failed_runs} runs in a row",
-                    level=1.0,
-                    first_seen_at=now,
-                    facts={"source": source, "last_error": errors[0]},
+                _gap(
+                    source.name,
+                    f"failed {rule.failed_runs} runs in a row",
+                    rule.severity,
+                    now,
+                    {"last_error": runs[0].error},
+                )
+            )
+            continue
+        if source.silent_hours is None:
+            continue
+        window = timedelta(hours=source.silent_hours)
+        first_run = connection.scalar(
+            select(func.min(source_runs.c.started_at)).where(source_runs.c.source == source.name)
+        )
+        last_new = connection.scalar(
+            select(func.max(source_runs.c.started_at)).where(
+                source_runs.c.source == source.name, source_runs.c.stored > 0
+            )
+        )
+        if first_run is None or as_utc(first_run) > now - window:
+            continue  # too young to call it silent
+        if last_new is None or as_utc(last_new) < now - window:
+            since = f"since {as_utc(last_new):%Y-%m-%d %H:%M} UTC" if last_new else "ever"
+            findings.append(
+                _gap(
+                    source.name,
+                    f"brought nothing new for {source.silent_hours} h ({since})",
+                    rule.severity,
+                    now,
+                    {"silent_hours": source.silent_hours},
                 )
             )
     return findings
 
 
-def source_errors(store: Any, config: Config) -> dict[str, list[str | None]]:
-    """Newest-first errors (None for a good run) of each enabled source's recent runs."""
-    depth = config.alerts.rules.collection_gap.failed_runs
-    return {
-        source.name: [run.error for run in recent_runs(store, source.name, depth)]
-        for source in config.sources
-        if source.enabled
-    }
+def _gap(source: str, what: str, severity: Severity, now: datetime, facts: dict[str, Any]) -> Finding:
+    return Finding(
+        story_key=f"gap:{source}",
+        rule="collection_gap",
+        brand=None,
+        severity=severity,
+        title=f"Source {source} {what}",
+        level=1.0,
+        first_seen_at=now,
+        facts={"source": source, **facts},
+    )

@@ -7,11 +7,12 @@ key and moved when the parent shows up, so arrival order does not matter.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from reputation import seismic
 from reputation.store import as_utc, upsert
@@ -47,19 +48,51 @@ class CascadeMetrics:
     last_event_at: datetime
 
 
-def resolve_cascade(connection: Connection, key: str, parent_key: str | None, root_key: str | None) -> str:
-    if root_key:
-        return root_key
-    if not parent_key:
-        return key
-    parent_cascade = connection.scalar(select(enrichments.c.cascade_key).where(enrichments.c.mention_key == parent_key))
-    return str(parent_cascade) if parent_cascade else parent_key
+def resolve_cascades(connection: Connection, rows: Sequence[Any]) -> dict[str, str]:
+    """Cascade key of each mention row (key, parent_key, root_key), oldest first, in two queries.
+
+    A child whose parent is unknown is parked under the parent's key; when that
+    parent arrives, the children parked under it move to the parent's cascade.
+    """
+    parents = {row.parent_key for row in rows if row.parent_key and not row.root_key}
+    known = dict(_in_chunks(connection, enrichments.c.mention_key, enrichments.c.cascade_key, parents))
+    cascade_of: dict[str, str] = {}
+    for row in rows:
+        if row.root_key:
+            cascade_of[row.key] = row.root_key
+        elif row.parent_key:
+            cascade_of[row.key] = cascade_of.get(row.parent_key) or known.get(row.parent_key) or row.parent_key
+        else:
+            cascade_of[row.key] = row.key
+    parked = {
+        key
+        for _, key in _in_chunks(
+            connection,
+            enrichments.c.mention_key,
+            enrichments.c.cascade_key,
+            set(cascade_of),
+            match=enrichments.c.cascade_key,
+        )
+    }
+    for key in parked:
+        if cascade_of[key] != key:
+            connection.execute(
+                update(enrichments).where(enrichments.c.cascade_key == key).values(cascade_key=cascade_of[key])
+            )
+            # The provisional cascade is now part of its parent's; its row would be a ghost.
+            connection.execute(delete(cascades).where(cascades.c.root_key == key))
+    return cascade_of
 
 
-def adopt_children(connection: Connection, key: str, cascade_key: str) -> None:
-    """Children parked under `key` (their parent, not yet seen) move to its cascade."""
-    if cascade_key != key:
-        connection.execute(update(enrichments).where(enrichments.c.cascade_key == key).values(cascade_key=cascade_key))
+def _in_chunks(
+    connection: Connection, first: Any, second: Any, values: set[str], match: Any = None, size: int = 500
+) -> Iterator[tuple[str, str]]:
+    """(first, second) pairs of the rows whose `match` column (default `first`) is in `values`."""
+    column = first if match is None else match
+    ordered = sorted(values)
+    for offset in range(0, len(ordered), size):
+        for row in connection.execute(select(first, second).where(column.in_(ordered[offset : offset + size]))):
+            yield str(row[0]), str(row[1])
 
 
 def measure(root_key: str, events: Sequence[CascadeEvent]) -> CascadeMetrics:
@@ -105,57 +138,68 @@ def _depth(root_key: str, events: Sequence[CascadeEvent]) -> int:
     return deepest
 
 
-# Predicted final size (events after the root) from the cascade so far.
-PredictFinal = Callable[[CascadeMetrics, Sequence[CascadeEvent], datetime], float | None]
+# Predicted final sizes (events after the root) of many cascades from what they show so far.
+PredictFinal = Callable[[Sequence[tuple[CascadeMetrics, Sequence[CascadeEvent]]], datetime], list[float | None]]
 
 
-def predict_with_seismic(metrics: CascadeMetrics, events: Sequence[CascadeEvent], now: datetime) -> float | None:
-    """SEISMIC on the cascade as observed until now (a quiet cascade predicts little more).
+def predict_with_seismic(
+    measured: Sequence[tuple[CascadeMetrics, Sequence[CascadeEvent]]], now: datetime
+) -> list[float | None]:
+    """SEISMIC on each cascade as observed until now (a quiet cascade predicts little more), in one batch.
 
     Replies and quotes count as reshares here: all three put the post in front
     of the replier's followers, which is what the model's marks stand for.
     """
-    root = next((event for event in events if event.key == metrics.root_key), None)
-    children = sorted((event for event in events if event is not root), key=lambda event: event.created_at)
-    start = metrics.started_at
-    times = [0.0] + [(event.created_at - start).total_seconds() for event in children]
-    followers: list[float | None] = [
-        float(root.followers) if root and root.followers is not None else None,
-        *(float(event.followers) if event.followers is not None else None for event in children),
-    ]
-    observed = (max(now, metrics.last_event_at) - start).total_seconds()
-    return seismic.predict(times, followers, observed).predicted_final
+    inputs: list[tuple[list[float], list[float | None]]] = []
+    observed: list[float] = []
+    for metrics, events in measured:
+        root = next((event for event in events if event.key == metrics.root_key), None)
+        children = sorted((event for event in events if event is not root), key=lambda event: event.created_at)
+        start = metrics.started_at
+        times = [0.0] + [(event.created_at - start).total_seconds() for event in children]
+        followers: list[float | None] = [
+            float(root.followers) if root and root.followers is not None else None,
+            *(float(event.followers) if event.followers is not None else None for event in children),
+        ]
+        inputs.append((times, followers))
+        observed.append((max(now, metrics.last_event_at) - start).total_seconds())
+    return [prediction.predicted_final for prediction in seismic.predict_many(inputs, observed)]
 
 
-def load_events(connection: Connection, root_key: str) -> list[CascadeEvent]:
-    rows = connection.execute(
-        select(
-            mentions.c.key,
-            mentions.c.parent_key,
-            mentions.c.kind,
-            mentions.c.author_key,
-            authors.c.followers,
-            mentions.c.created_at,
-            enrichments.c.sentiment,
-            mentions.c.brand,
-        )
-        .join(enrichments, enrichments.c.mention_key == mentions.c.key)
-        .join(authors, authors.c.key == mentions.c.author_key)
-        .where(enrichments.c.cascade_key == root_key)
-    ).all()
-    return [
-        CascadeEvent(
-            key=row.key,
-            parent_key=row.parent_key,
-            kind=row.kind,
-            author_key=row.author_key,
-            followers=row.followers,
-            created_at=as_utc(row.created_at),
-            negative=row.sentiment == "negative",
-            brand=row.brand,
-        )
-        for row in rows
-    ]
+def load_events(connection: Connection, root_keys: Iterable[str], size: int = 500) -> dict[str, list[CascadeEvent]]:
+    ordered = sorted(set(root_keys))
+    events: dict[str, list[CascadeEvent]] = {}
+    for offset in range(0, len(ordered), size):
+        rows = connection.execute(
+            select(
+                enrichments.c.cascade_key,
+                mentions.c.key,
+                mentions.c.parent_key,
+                mentions.c.kind,
+                mentions.c.author_key,
+                authors.c.followers,
+                mentions.c.created_at,
+                enrichments.c.sentiment,
+                mentions.c.brand,
+            )
+            .join(enrichments, enrichments.c.mention_key == mentions.c.key)
+            .join(authors, authors.c.key == mentions.c.author_key)
+            .where(enrichments.c.cascade_key.in_(ordered[offset : offset + size]))
+        ).all()
+        for row in rows:
+            events.setdefault(row.cascade_key, []).append(
+                CascadeEvent(
+                    key=row.key,
+                    parent_key=row.parent_key,
+                    kind=row.kind,
+                    author_key=row.author_key,
+                    followers=row.followers,
+                    created_at=as_utc(row.created_at),
+                    negative=row.sentiment == "negative",
+                    brand=row.brand,
+                )
+            )
+    return events
 
 
 def refresh(
@@ -164,50 +208,46 @@ def refresh(
     now: datetime,
     predict: PredictFinal | None = None,
 ) -> list[CascadeMetrics]:
-    """Recompute the metrics of the cascades touched this cycle and store them."""
-    measured: list[CascadeMetrics] = []
-    for root_key in sorted(set(root_keys)):
-        events = load_events(connection, root_key)
-        if not events:
-            continue
-        metrics = measure(root_key, events)
-        predicted = predict(metrics, events, now) if predict else None
-        upsert(
-            connection,
-            cascades,
-            [
-                {
-                    "root_key": root_key,
-                    "platform": root_key.split(":", 1)[0],
-                    "brand": metrics.brand,
-                    "root_seen": metrics.root_seen,
-                    "size": metrics.size,
-                    "depth": metrics.depth,
-                    "authors": metrics.authors,
-                    "reach": metrics.reach,
-                    "velocity_per_hour": metrics.velocity_per_hour,
-                    "negative_share": metrics.negative_share,
-                    "predicted_final": predicted,
-                    "started_at": metrics.started_at,
-                    "last_event_at": metrics.last_event_at,
-                    "updated_at": now,
-                }
-            ],
-            keys=["root_key"],
-            update=[
-                "brand",
-                "root_seen",
-                "size",
-                "depth",
-                "authors",
-                "reach",
-                "velocity_per_hour",
-                "negative_share",
-                "predicted_final",
-                "started_at",
-                "last_event_at",
-                "updated_at",
-            ],
-        )
-        measured.append(metrics)
-    return measured
+    """Recompute the metrics of the cascades touched this cycle and store them, in one statement."""
+    events = load_events(connection, root_keys)
+    measured = [(measure(root_key, found), found) for root_key, found in sorted(events.items())]
+    predicted = predict(measured, now) if predict else [None] * len(measured)
+    upsert(
+        connection,
+        cascades,
+        [
+            {
+                "root_key": metrics.root_key,
+                "platform": metrics.root_key.split(":", 1)[0],
+                "brand": metrics.brand,
+                "root_seen": metrics.root_seen,
+                "size": metrics.size,
+                "depth": metrics.depth,
+                "authors": metrics.authors,
+                "reach": metrics.reach,
+                "velocity_per_hour": metrics.velocity_per_hour,
+                "negative_share": metrics.negative_share,
+                "predicted_final": final,
+                "started_at": metrics.started_at,
+                "last_event_at": metrics.last_event_at,
+                "updated_at": now,
+            }
+            for (metrics, _), final in zip(measured, predicted, strict=True)
+        ],
+        keys=["root_key"],
+        update=[
+            "brand",
+            "root_seen",
+            "size",
+            "depth",
+            "authors",
+            "reach",
+            "velocity_per_hour",
+            "negative_share",
+            "predicted_final",
+            "started_at",
+            "last_event_at",
+            "updated_at",
+        ],
+    )
+    return [metrics for metrics, _ in measured]

@@ -259,18 +259,35 @@ def digest(
     ] = None,
     brand: Annotated[str | None, typer.Option(help="one brand (default: all)")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="HTML file to write")] = None,
+    send: Annotated[
+        bool, typer.Option("--send", help="also send the Slack summary and the email, where configured")
+    ] = False,
 ) -> None:
-    """Build the daily digest as a self-contained HTML page."""
+    """Build the daily digest as a self-contained HTML page, and send it with --send."""
     with _errors():
         settings = _config(config)
         try:
             chosen = date.fromisoformat(day) if day else None
         except ValueError:
             raise InputError(f"--date {day!r}: use YYYY-MM-DD") from None
+        zone = (settings.brand(brand) if brand else settings.brands[0]).zone
+        slug = "".join(ch if ch.isalnum() else "-" for ch in brand.lower()).strip("-") if brand else ""
+        name = f"digest-{slug + '-' if slug else ''}{(chosen or datetime.now(zone).date()).isoformat()}.html"
+        target = output or Path(settings.digest.output_dir) / name
+        if send:
+            settings = settings.model_copy(update={"digest": settings.digest.model_copy(update={"send": True})})
         store = Store.open(settings.resolved_database_url())
-        target = output or Path(settings.digest.output_dir) / f"digest-{(chosen or date.today()).isoformat()}.html"
-        written = load_alerting().digest(store, settings, chosen, brand, target)
-        out.print(f"digest written to {written}")
+        alerting = load_alerting()
+        # The engine logs what each channel sent, or why not: show that without --verbose.
+        engine_log = logging.getLogger(type(alerting).__module__.partition(".")[0])
+        level = engine_log.level
+        if settings.digest.send:
+            engine_log.setLevel(logging.INFO)
+        try:
+            written = alerting.digest(store, settings, chosen, brand, target)
+        finally:
+            engine_log.setLevel(level)
+        out.print(f"digest written to {written}" + (" and sent" if settings.digest.send else ""))
 
 
 @connectors_app.command("list")
@@ -366,3 +383,20 @@ def demo(
 
 def entrypoint() -> None:
     app()
+
+
+@connectors_app.command("new")
+def connectors_new(
+    name: Annotated[str, typer.Argument(help="the platform's name: lowercase letters, digits and _")],
+    directory: Annotated[Path, typer.Option(help="the project root to write into")] = Path("."),
+) -> None:
+    """Scaffold a connector module, its local fake and its contract test."""
+    from reputation.scaffold import entry_point_line, scaffold
+
+    with _errors():
+        written = scaffold(name, directory)
+    for path in written:
+        out.print(Text(f"created {path}"))
+    out.print(Text(f"\nFill in fetch() in {written[0]}, then register it in pyproject.toml and reinstall:\n"))
+    out.print(Text(f'[project.entry-points."reputation.connectors"]\n{entry_point_line(name)}'))
+    out.print(Text(f"\nCheck it with: pytest {written[2]}"))

@@ -60,6 +60,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class DetractorRule(_Strict):
+    enabled: bool = True
+    max_compound: float = Field(default=-0.5, ge=-1, le=0, description="negative at or below this")
+    min_reach: int = Field(default=5000, ge=0, description="followers of the author plus of the cascade")
+    min_cascade: int = Field(default=10, ge=0, description="replies, quotes and reshares")
+    require_needs_help: bool = False
+    severity: SeverityField = Severity.HIGH
+    escalate_factor: float = Field(default=2.0, gt=1, description="re-announce when the cascade grows by this")
+    min_predicted: int = Field(default=100, ge=1, description="a predicted final size that alone qualifies")
+    predicted_levels: list[int] = Field(
+        default_factory=lambda: [100, 1000, 10000], description="re-announce when the prediction crosses one"
+    )
+    influencer_followers: int = Field(
+        default=50000, ge=1, description="an author this big complaining makes it critical, or joining escalates"
+    )
+
+
 class KeywordRules(_Strict):
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
@@ -83,6 +100,7 @@ class BrandConfig(_Strict):
     lexicon: dict[str, float] = Field(
         default_factory=dict, description="sentiment overrides, word or phrase -> valence on -4..4"
     )
+    detractor: DetractorRule | None = Field(default=None, description="this brand's own detractor thresholds")
 
     @field_validator("timezone")
     @classmethod
@@ -117,6 +135,9 @@ class SourceConfig(_Strict):
     base_url: str | None = None
     limit: int | None = Field(default=None, gt=0)
     enabled: bool = True
+    silent_hours: int | None = Field(
+        default=None, gt=0, description="a collection gap when nothing new arrives for this long (unset: never)"
+    )
     options: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("name")
@@ -125,16 +146,6 @@ class SourceConfig(_Strict):
         if not _SLUG.match(value):
             raise ValueError("use lowercase letters, digits, '-' and '_'")
         return value
-
-
-class DetractorRule(_Strict):
-    enabled: bool = True
-    max_compound: float = Field(default=-0.5, ge=-1, le=0, description="negative at or below this")
-    min_reach: int = Field(default=5000, ge=0, description="followers of the author plus of the cascade")
-    min_cascade: int = Field(default=10, ge=0, description="replies, quotes and reshares")
-    require_needs_help: bool = False
-    severity: SeverityField = Severity.HIGH
-    escalate_factor: float = Field(default=2.0, gt=1, description="re-announce when the cascade grows by this")
 
 
 class RepeatComplainerRule(_Strict):
@@ -176,6 +187,9 @@ class Route(_Strict):
     channel: str | None = Field(default=None, description="channel id for the Web API, e.g. C0123456789")
     api_base_url: str | None = Field(default=None, description="replace https://slack.com/api/ (tests, proxies)")
     brands: list[str] = Field(default_factory=list, description="empty: every brand")
+    issues: list[str] = Field(
+        default_factory=list, description="only alerts about these issues (ids or labels); empty: all alerts"
+    )
     min_severity: SeverityField = Severity.LOW
 
     @field_validator("webhook_env", "token_env")
@@ -231,6 +245,17 @@ class AlertsConfig(_Strict):
 class DigestConfig(_Strict):
     output_dir: str = "digests"
     history_days: int = Field(default=7, ge=1, le=90)
+    public_url: str | None = Field(
+        default=None, description="where output_dir is served; Slack and email link <public_url>/<file name>"
+    )
+    send: bool = Field(default=False, description="send the Slack summary and email whenever the digest is built")
+
+    @field_validator("public_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s<>|\"]+$", value):
+            raise ValueError("use an http:// or https:// address without spaces, <, >, | or quotes")
+        return value
 
 
 class Config(_Strict):
@@ -264,6 +289,13 @@ class Config(_Strict):
 
     def resolved_database_url(self) -> str:
         return os.environ.get(DATABASE_URL_ENV) or self.database_url or DEFAULT_DATABASE_URL
+
+    def detractor_rule(self, brand: str | None) -> DetractorRule:
+        """The brand's own detractor thresholds where it has them, else the global rule."""
+        for candidate in self.brands:
+            if candidate.name == brand and candidate.detractor is not None:
+                return candidate.detractor
+        return self.alerts.rules.detractor
 
     def brand(self, name: str) -> BrandConfig:
         for brand in self.brands:

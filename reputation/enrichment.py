@@ -65,14 +65,12 @@ class Enricher:
     def _enrich_batch(self, connection: Connection, rows: Sequence[Any], now: datetime, report: EnrichReport) -> None:
         results = []
         complaints: list[Complaint] = []
-        touched_cascades: set[str] = set()
+        cascade_of = cascades.resolve_cascades(connection, rows)
         for row in rows:
             analyzer = self.analyzers.get(row.brand or "", self.default_analyzer)
             sentiment = analyzer.score(row.text)
             intent = detect_intent(row.text, sentiment, is_review=row.kind == "review")
-            cascade_key = cascades.resolve_cascade(connection, row.key, row.parent_key, row.root_key)
-            cascades.adopt_children(connection, row.key, cascade_key)
-            touched_cascades.add(cascade_key)
+            cascade_key = cascade_of[row.key]
             results.append(
                 {
                     "mention_key": row.key,
@@ -101,7 +99,7 @@ class Enricher:
             update=[column for column in results[0] if column != "mention_key"],
         )
         mark_enriched(connection, [row.key for row in rows])
-        measured = cascades.refresh(connection, touched_cascades, now, self.predict)
+        measured = cascades.refresh(connection, set(cascade_of.values()), now, self.predict)
         report.enriched += len(rows)
         report.complaints += len(complaints)
         report.cascades += len(measured)

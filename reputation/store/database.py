@@ -110,7 +110,9 @@ def upsert(
     if not rows:
         return
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(list(rows))
+    # Parameters go in executemany form: the statement compiles once and is cached,
+    # and SQLAlchemy batches the rows into multi-row INSERTs itself.
+    statement = dialect.insert(table)
     if update is None:
         statement = statement.on_conflict_do_nothing(index_elements=list(keys))
     else:
@@ -120,4 +122,4 @@ def upsert(
             else {column: statement.excluded[column] for column in update}
         )
         statement = statement.on_conflict_do_update(index_elements=list(keys), set_=values)
-    connection.execute(statement)
+    connection.execute(statement, list(rows))

@@ -24,8 +24,10 @@ def test_follow_up_after_sla_goes_to_escalation_route_once(
     config = make_config(
         sources=[{"name": "story", "type": "replay", "options": {"path": str(write_story(tmp_path / "s.jsonl"))}}],
         alerts={
-            "rules": {"detractor": {"min_reach": 20000, "min_cascade": 10, "severity": "high"},
-                      "repeat_complainer": {"enabled": False}},
+            "rules": {
+                "detractor": {"min_reach": 20000, "min_cascade": 10, "severity": "high"},
+                "repeat_complainer": {"enabled": False},
+            },
             "routes": [
                 {"name": "default", "webhook_env": "SLACK_WEBHOOK_URL"},
                 {"name": "managers", "webhook_env": "SLACK_WEBHOOK_URL_MANAGERS", "min_severity": "critical"},

@@ -106,3 +106,26 @@ def test_a_failing_source_does_not_stop_the_others(store: Store, tmp_path: Path)
     broken, story = report.collected
     assert broken.run.error is not None and "missing.jsonl does not exist" in broken.run.error
     assert story.run.error is None and story.run.stored > 0
+
+
+def test_children_arriving_before_their_parent_join_its_cascade(store: Store, tmp_path: Path) -> None:
+    import json
+
+    from reputation.models import Author, Kind
+    from tests.factories import mention
+
+    grandchild = mention("g", "@Voltmart me too", kind=Kind.REPLY, parent_id="c", minutes=20)
+    child = mention("c", "@Voltmart awful", kind=Kind.REPLY, parent_id="p", minutes=10,
+                    author=Author(id="c1", handle="c1", followers=5))
+    parent = mention("p", "@Voltmart lost my parcel", minutes=0)
+    path = tmp_path / "late.jsonl"
+    config = make_config(sources=[{"name": "late", "type": "replay", "options": {"path": str(path)}}])
+    for item in (grandchild, child, parent):  # newest first, one per cycle
+        with path.open("a") as handle:
+            handle.write(json.dumps(item.to_json_dict()) + "\n")
+        run_cycle(store, config, load_alerting(), env={})
+    with store.engine.connect() as connection:
+        keys = dict(connection.execute(select(enrichments.c.mention_key, enrichments.c.cascade_key)).all())
+        rows = connection.execute(select(cascades.c.root_key, cascades.c.size, cascades.c.depth)).all()
+    assert keys == {"x:g": "x:p", "x:c": "x:p", "x:p": "x:p"}
+    assert [tuple(row) for row in rows] == [("x:p", 2, 2)]

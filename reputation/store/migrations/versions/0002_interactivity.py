@@ -26,9 +26,7 @@ def upgrade() -> None:
     op.create_table(
         "interactions",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column(
-            "signature", sa.String(length=100), nullable=False, comment="a replayed request has the same one"
-        ),
+        sa.Column("signature", sa.String(length=100), nullable=False, comment="a replayed request has the same one"),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("incident_id", sa.Integer(), nullable=True),
         sa.Column("user_id", sa.String(length=40), nullable=False),

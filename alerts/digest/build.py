@@ -1,0 +1,274 @@
+"""Reading one brand's day from the store into a `BrandDigest`.
+
+The day is the brand's own calendar day. Days before the brand's first mention
+or source run count as "no data", never as zero, so that a monitor switched on
+last Tuesday does not report today as a surge over an empty week. Verdicts use
+the alert rules' own thresholds, so the digest and the alerts agree.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from alerts.digest.operations import incidents, source_health
+from alerts.digest.records import BrandDigest, Complainer, Criteria, DayVolume, IssueLine, SpreadLine
+from alerts.rules import person_of
+from reputation.config import BrandConfig, Config
+from reputation.store import as_utc
+from reputation.store.schema import authors, cascades, enrichments, issues, mentions, source_runs
+
+TOP_ISSUES = 8
+TOP_CASCADES = 5
+TOP_COMPLAINERS = 10
+EXAMPLES_PER_ISSUE = 2
+# One person posting three times is not a trend: new and spiking issues need this many people.
+MIN_PEOPLE = 2
+
+
+def day_bounds(day: date, brand: BrandConfig) -> tuple[datetime, datetime]:
+    """The brand's local midnight to midnight, in UTC (23 or 25 hours across a DST change)."""
+    start = datetime.combine(day, time.min, tzinfo=brand.zone)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=brand.zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def snippet(text: str | None, limit: int) -> str:
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "\u2026"
+
+
+def build_brand_digest(
+    connection: Connection, config: Config, brand: BrandConfig, day: date, now: datetime | None = None
+) -> BrandDigest:
+    now = now or datetime.now(UTC)
+    spike = config.alerts.rules.issue_spike
+    repeat = config.alerts.rules.repeat_complainer
+    days = [day - timedelta(days=offset) for offset in range(config.digest.history_days - 1, -1, -1)]
+    earliest = min(days[0], day - timedelta(days=spike.baseline_days))
+    fetch_start, _ = day_bounds(earliest, brand)
+    day_start, day_end = day_bounds(day, brand)
+    sources = [s for s in config.sources if not s.brands or brand.name in s.brands]
+    since = _monitoring_since(connection, brand, [s.name for s in sources])
+
+    rows = connection.execute(
+        select(
+            mentions.c.key,
+            mentions.c.text,
+            mentions.c.created_at,
+            mentions.c.author_key,
+            authors.c.handle,
+            enrichments.c.sentiment,
+            enrichments.c.compound,
+            enrichments.c.issue_id,
+        )
+        .join(authors, authors.c.key == mentions.c.author_key)
+        .outerjoin(enrichments, enrichments.c.mention_key == mentions.c.key)
+        .where(mentions.c.brand == brand.name, mentions.c.created_at >= fetch_start, mentions.c.created_at < day_end)
+    ).all()
+    local_day = {row.key: as_utc(row.created_at).astimezone(brand.zone).date() for row in rows}
+    volumes = {d: DayVolume(d, monitored=since is not None and d >= since) for d in days}
+    unanalysed = 0
+    for row in rows:
+        volume = volumes.get(local_day[row.key])
+        if volume is None:
+            continue
+        if row.sentiment in ("negative", "neutral", "positive"):
+            setattr(volume, row.sentiment, getattr(volume, row.sentiment) + 1)
+        elif local_day[row.key] == day:
+            unanalysed += 1
+
+    digest = BrandDigest(
+        brand=brand.name,
+        day=day,
+        timezone=brand.timezone,
+        generated_at=now,
+        day_end=day_end,
+        criteria=Criteria(
+            spike_ratio=spike.min_ratio,
+            spike_baseline_days=spike.baseline_days,
+            spike_min_posts=spike.min_posts,
+            spike_min_authors=spike.min_authors,
+            min_people=MIN_PEOPLE,
+            repeat_min_complaints=repeat.min_complaints,
+            repeat_window_days=repeat.window_days,
+        ),
+        volumes=[volumes[d] for d in days],
+        unanalysed=unanalysed,
+    )
+    monitored_days = {d for d in volumes if volumes[d].monitored}
+    baseline_days = [day - timedelta(days=n) for n in range(spike.baseline_days, 0, -1)]
+    if since is not None:
+        baseline_days = [d for d in baseline_days if d >= since]
+    lines = _issue_lines(connection, digest, rows, local_day, days, monitored_days, baseline_days, day_start)
+    digest.issues = sorted(lines, key=lambda line: (-line.today, line.id))[:TOP_ISSUES]
+    digest.emerging = sorted(
+        (line for line in lines if line.status), key=lambda line: (not line.alert_level, -line.today, line.id)
+    )
+    digest.spreading = _spreading(connection, brand.name, day_start, day_end)
+    digest.incident_stats, digest.incidents = incidents(
+        connection, brand.name, [s.name for s in sources], day_start, day_end, now
+    )
+    digest.repeat_complainers = _repeat_complainers(connection, config, brand, day, day_end)
+    digest.health = source_health(connection, config, brand, sources, day_start, day_end, fetch_start)
+    return digest
+
+
+def _monitoring_since(connection: Connection, brand: BrandConfig, source_names: list[str]) -> date | None:
+    """The brand's first local day with data: its first mention or its sources' first run."""
+    first_mention = connection.scalar(select(func.min(mentions.c.created_at)).where(mentions.c.brand == brand.name))
+    first_run = (
+        connection.scalar(select(func.min(source_runs.c.started_at)).where(source_runs.c.source.in_(source_names)))
+        if source_names
+        else None
+    )
+    known = [as_utc(value) for value in (first_mention, first_run) if value is not None]
+    return min(known).astimezone(brand.zone).date() if known else None
+
+
+def _issue_lines(
+    connection: Connection,
+    digest: BrandDigest,
+    rows: Sequence[Any],
+    local_day: dict[str, date],
+    days: list[date],
+    monitored_days: set[date],
+    baseline_days: list[date],
+    day_start: datetime,
+) -> list[IssueLine]:
+    per_issue: dict[str, Counter[date]] = defaultdict(Counter)
+    today_rows: dict[str, list[Any]] = defaultdict(list)
+    for row in rows:
+        if row.issue_id:
+            per_issue[row.issue_id][local_day[row.key]] += 1
+            if local_day[row.key] == digest.day:
+                today_rows[row.issue_id].append(row)
+    if not today_rows:
+        return []
+    meta = {row.id: row for row in connection.execute(select(issues).where(issues.c.id.in_(list(today_rows))))}
+    criteria = digest.criteria
+    lines = []
+    for issue_id, posts in today_rows.items():
+        counts = per_issue[issue_id]
+        before = [counts[d] for d in days[:-1] if d in monitored_days]
+        first_seen_at = as_utc(meta[issue_id].created_at) if issue_id in meta else day_start
+        new = first_seen_at >= day_start
+        expected = 0.0 if new else (statistics.fmean(counts[d] for d in baseline_days) if baseline_days else None)
+        people = len({person_of(row.handle) or row.author_key for row in posts})
+        today = len(posts)
+        enough_people = people >= criteria.min_people
+        spiking = (
+            not new and enough_people and expected is not None and today >= criteria.spike_ratio * max(expected, 1.0)
+        )
+        posts.sort(key=lambda row: (row.compound, row.key))
+        lines.append(
+            IssueLine(
+                id=issue_id,
+                label=meta[issue_id].label if issue_id in meta else issue_id,
+                today=today,
+                authors=people,
+                series=[counts[d] for d in days],
+                average_before=statistics.fmean(before) if before else None,
+                expected=expected,
+                first_seen_at=first_seen_at,
+                new=new,
+                enough_people=enough_people,
+                spiking=spiking,
+                alert_level=((new and enough_people) or spiking)
+                and today >= criteria.spike_min_posts
+                and people >= criteria.spike_min_authors,
+                negative_share=sum(row.sentiment == "negative" for row in posts) / today,
+                examples=[snippet(row.text, 220) for row in posts[:EXAMPLES_PER_ISSUE]],
+            )
+        )
+    return lines
+
+
+def _spreading(connection: Connection, brand: str, day_start: datetime, day_end: datetime) -> list[SpreadLine]:
+    """The biggest cascades that grew on this day (replies, quotes, reshares created in it)."""
+    grew = (
+        select(enrichments.c.cascade_key.label("root_key"), func.count().label("events"))
+        .join(mentions, mentions.c.key == enrichments.c.mention_key)
+        .where(
+            mentions.c.brand == brand,
+            mentions.c.created_at >= day_start,
+            mentions.c.created_at < day_end,
+            enrichments.c.cascade_key != mentions.c.key,
+        )
+        .group_by(enrichments.c.cascade_key)
+        .subquery()
+    )
+    rows = connection.execute(
+        select(cascades, grew.c.events, mentions.c.text, mentions.c.url, authors.c.handle)
+        .join(grew, grew.c.root_key == cascades.c.root_key)
+        .outerjoin(mentions, mentions.c.key == cascades.c.root_key)
+        .outerjoin(authors, authors.c.key == mentions.c.author_key)
+        .where(cascades.c.brand == brand, cascades.c.size > 0)
+        .order_by(cascades.c.size.desc(), cascades.c.root_key)
+        .limit(TOP_CASCADES)
+    ).all()
+    return [
+        SpreadLine(
+            platform=row.platform,
+            handle=row.handle if row.text is not None else None,
+            text=snippet(row.text, 240),
+            url=row.url if (row.url or "").startswith("https://") else None,
+            size=row.size,
+            events_on_day=row.events,
+            authors=row.authors,
+            reach=row.reach,
+            negative_share=row.negative_share,
+            predicted_final=row.predicted_final,
+        )
+        for row in rows
+    ]
+
+
+def _repeat_complainers(
+    connection: Connection, config: Config, brand: BrandConfig, day: date, day_end: datetime
+) -> list[Complainer]:
+    """People the repeat-complainer rule would flag at the end of the day, who complained on it."""
+    rule = config.alerts.rules.repeat_complainer
+    rows = connection.execute(
+        select(
+            mentions.c.created_at,
+            mentions.c.platform,
+            mentions.c.author_key,
+            authors.c.handle,
+            enrichments.c.cascade_key,
+        )
+        .join(enrichments, enrichments.c.mention_key == mentions.c.key)
+        .join(authors, authors.c.key == mentions.c.author_key)
+        .where(
+            mentions.c.brand == brand.name,
+            mentions.c.created_at >= day_end - timedelta(days=rule.window_days),
+            mentions.c.created_at < day_end,
+            enrichments.c.sentiment == "negative",
+            mentions.c.kind != "reshare",
+        )
+        .order_by(mentions.c.created_at, mentions.c.key)
+    ).all()
+    by_person: dict[str, list[Any]] = defaultdict(list)
+    for row in rows:
+        by_person[person_of(row.handle) or row.author_key].append(row)
+    people = []
+    for posts in by_person.values():
+        on_day = sum(as_utc(post.created_at).astimezone(brand.zone).date() == day for post in posts)
+        occasions = len({post.cascade_key for post in posts})
+        if occasions >= rule.min_complaints and on_day:
+            people.append(
+                Complainer(
+                    handle=posts[-1].handle or posts[-1].author_key,
+                    occasions=occasions,
+                    posts=len(posts),
+                    posts_on_day=on_day,
+                    platforms=sorted({post.platform for post in posts}),
+                )
+            )
+    people.sort(key=lambda person: (-person.occasions, -person.posts, person.handle))
+    return people[:TOP_COMPLAINERS]

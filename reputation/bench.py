@@ -1,0 +1,305 @@
+"""`reputation bench`: throughput, scaling with history, and their memory, measured.
+
+Every figure comes from a run on generated data in a scratch database; nothing
+here is asserted by a test, because timings depend on the machine.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import random
+import resource
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from reputation.config import Config, parse_config
+from reputation.enrichment import Enricher
+from reputation.intent import detect_intent
+from reputation.language import detect_language
+from reputation.models import Author, Kind, Mention
+from reputation.sentiment import SentimentAnalyzer
+from reputation.store import Store, upsert
+from reputation.store.mentions import save_batch
+from reputation.store.schema import authors, enrichments, mentions
+
+_PRODUCTS = ["Voltbook Pro 14", "Voltbook Air", "the app", "my order", "the charger", "the TV", "the headphones"]
+_TEMPLATES = [
+    "@Voltmart still waiting for my refund for {p}, {n} days now. Never again.",
+    "On hold with Voltmart support for {n} minutes about {p}. Ridiculous.",
+    "{p} from Voltmart stopped working after {n} days, nobody answers my emails",
+    "Voltmart delivered {p} a day early, really happy with it!",
+    "Does Voltmart price match {p}? Asking for a friend",
+    "The Voltmart agent was so rude about {p}, told me it was my problem",
+    "Escalated my {p} case with Voltmart twice, still no callback after {n} days",
+    "Picked up {p} at Voltmart today, staff were helpful and quick",
+]
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    value: float
+    unit: str
+    detail: str = ""
+
+
+def corpus(count: int, seed: int = 7, start: datetime | None = None, prefix: str = "b") -> Iterator[Mention]:
+    """Realistic-looking mentions: a third of them replies to earlier posts, so cascades form."""
+    rng = random.Random(seed)
+    start = start or datetime.now(UTC) - timedelta(hours=12)
+    roots: list[str] = []
+    for i in range(count):
+        native_id = f"{prefix}{i}"
+        reply_to = rng.choice(roots) if roots and rng.random() < 0.33 else None
+        yield Mention(
+            platform="x",
+            native_id=native_id,
+            kind=Kind.REPLY if reply_to else Kind.POST,
+            url=f"https://x.com/i/status/{native_id}",
+            text=rng.choice(_TEMPLATES).format(p=rng.choice(_PRODUCTS), n=rng.randint(2, 90)),
+            created_at=start + timedelta(seconds=i * 5),
+            author=Author(
+                id=f"a{rng.randint(0, count // 3)}", handle=f"user{i % 997}", followers=rng.randint(0, 50_000)
+            ),
+            parent_id=reply_to,
+            root_id=reply_to,
+            brand="Voltmart",
+        )
+        if reply_to is None:
+            roots.append(native_id)
+
+
+def bench_config() -> Config:
+    return parse_config({"brands": [{"name": "Voltmart", "aliases": ["@Voltmart"]}]}, "bench")
+
+
+def _timed(work: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
+def _peak_mib() -> float:
+    """This process's peak resident memory (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _isolated(work: Callable[[], list[Figure]]) -> list[Figure]:
+    """Run in a forked child, so its peak memory is its own and not earlier stages'."""
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        return pool.apply(_call, (work,))
+
+
+def _call(work: Callable[[], list[Figure]]) -> list[Figure]:
+    return work()
+
+
+def throughput(url: str, count: int) -> list[Figure]:
+    """The whole enrichment step per mention, beside its models alone on the same texts."""
+    store = Store.open(url)
+    batch = list(corpus(count))
+    texts = [mention.text for mention in batch]
+    vader = SentimentIntensityAnalyzer()
+    analyzer = SentimentAnalyzer()
+    detect_language("warm the language model up")
+
+    def models_alone() -> None:
+        for item in texts:
+            sentiment = analyzer.score(item)  # VADER inside, plus the complaint layer
+            detect_intent(item, sentiment)
+            detect_language(item)
+
+    raw_seconds = _timed(lambda: [vader.polarity_scores(item) for item in texts])
+    models_seconds = _timed(models_alone)
+
+    def pipeline() -> None:
+        now = datetime.now(UTC)
+        for offset in range(0, len(batch), 500):
+            with store.transaction() as connection:
+                save_batch(connection, "bench", batch[offset : offset + 500], {"offset": offset}, now)
+        Enricher(bench_config()).run(store, now)
+
+    pipeline_seconds = _timed(pipeline)
+    store.close()
+    return [
+        Figure("raw VADER", count / raw_seconds, "texts/s", "vaderSentiment alone"),
+        Figure("models alone", count / models_seconds, "texts/s", "complaint sentiment (on VADER), intent, language"),
+        Figure(
+            "full pipeline",
+            count / pipeline_seconds,
+            "mentions/s",
+            "dedup, store, language, sentiment, intent, issues, cascades + SEISMIC",
+        ),
+        Figure(
+            "pipeline overhead",
+            pipeline_seconds / models_seconds,
+            "x models",
+            f"target <= 1.5; peak {_peak_mib():.0f} MiB",
+        ),
+    ]
+
+
+def seed_history(store: Store, count: int, chunk: int = 20_000) -> None:
+    """Stored, already-enriched history, written with bulk inserts (what a long-running store holds)."""
+    start = datetime.now(UTC) - timedelta(days=60)
+    for offset in range(0, count, chunk):
+        rows = list(
+            corpus(
+                min(chunk, count - offset),
+                seed=offset,
+                start=start + timedelta(hours=offset // 1000),
+                prefix=f"h{offset}-",
+            )
+        )
+        people = {mention.author.id: mention for mention in rows}.values()
+        with store.transaction() as connection:
+            upsert(
+                connection,
+                authors,
+                [
+                    {
+                        "key": f"x:{m.author.id}",
+                        "platform": "x",
+                        "native_id": m.author.id,
+                        "handle": m.author.handle,
+                        "followers": m.author.followers,
+                        "first_seen_at": start,
+                        "updated_at": start,
+                    }
+                    for m in people
+                ],
+                keys=["key"],
+            )
+            connection.execute(mentions.insert(), [_history_row(m, start) for m in rows])
+            connection.execute(
+                enrichments.insert(),
+                [
+                    {
+                        "mention_key": m.key,
+                        "language": "en",
+                        "sentiment": "negative",
+                        "compound": -0.5,
+                        "confidence": 0.8,
+                        "intents": [],
+                        "needs_help": False,
+                        "issue_id": None,
+                        "cascade_key": m.root_key or m.key,
+                        "enriched_at": start,
+                    }
+                    for m in rows
+                ],
+            )
+
+
+def _history_row(mention: Mention, now: datetime) -> dict[str, Any]:
+    return {
+        "key": mention.key,
+        "platform": "x",
+        "native_id": mention.native_id,
+        "kind": mention.kind.value,
+        "url": mention.url,
+        "text": mention.text,
+        "created_at": mention.created_at,
+        "author_key": f"x:{mention.author.id}",
+        "parent_key": mention.parent_key,
+        "root_key": mention.root_key,
+        "brand": "Voltmart",
+        "source": "history",
+        "raw": {},
+        "fetched_at": now,
+        "updated_at": now,
+        "pending": False,
+    }
+
+
+def cycle_cost(store: Store, new: int = 1000) -> float:
+    """One cycle's store-and-enrich work for `new` fresh mentions, in seconds."""
+    batch = list(corpus(new, seed=99, prefix=f"n{time.time_ns()}-"))
+
+    def cycle() -> None:
+        now = datetime.now(UTC)
+        with store.transaction() as connection:
+            save_batch(connection, "bench-cycle", batch, {}, now)
+        Enricher(bench_config()).run(store, now)
+
+    return _timed(cycle)
+
+
+def _scaled(url: str, engine: str, history: int) -> list[Figure]:
+    store = Store.open(url)
+    seeding = _timed(lambda: seed_history(store, history))
+    seconds = cycle_cost(store)
+    store.close()
+    return [
+        Figure(
+            f"cycle of 1,000 new, {engine}, {history:,} stored",
+            seconds,
+            "s",
+            f"peak {_peak_mib():.0f} MiB; seeding took {seeding:.0f} s",
+        )
+    ]
+
+
+def scaling(url_for: Callable[[str], Iterator[str]], engines: list[str], small: int, large: int) -> list[Figure]:
+    figures = []
+    for engine in engines:
+        costs = {}
+        for history in (small, large):
+            for url in url_for(engine):
+                figure = _isolated(partial(_scaled, url, engine, history))[0]
+                costs[history] = figure.value
+                figures.append(figure)
+        figures.append(
+            Figure(f"{engine}: cost at {large:,} / at {small:,}", costs[large] / costs[small], "x", "target <= 1.2")
+        )
+    return figures
+
+
+def sqlite_urls(engine: str) -> Iterator[str]:
+    with tempfile.TemporaryDirectory() as folder:
+        yield f"sqlite:///{Path(folder) / 'bench.db'}"
+
+
+def run(postgres_url: str | None, small: int, large: int, count: int) -> list[Figure]:
+    figures: list[Figure] = []
+    for url in sqlite_urls("sqlite"):
+        figures.extend(_isolated(partial(throughput, url, count)))
+    engines = ["sqlite"]
+    chooser: Callable[[str], Iterator[str]] = sqlite_urls
+    if postgres_url:
+        engines.append("postgresql")
+
+        def chooser(engine: str) -> Iterator[str]:
+            return sqlite_urls(engine) if engine == "sqlite" else scratch_postgres(postgres_url)
+
+    figures.extend(scaling(chooser, engines, small, large))
+    return figures
+
+
+def scratch_postgres(admin_url: str) -> Iterator[str]:
+    from sqlalchemy import create_engine, make_url
+    from sqlalchemy import text as sql
+
+    name = f"reputation_bench_{time.time_ns()}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sql(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def as_dicts(figures: list[Figure]) -> list[dict[str, Any]]:
+    return [asdict(figure) for figure in figures]
