@@ -351,6 +351,30 @@ def serve(
 
 
 @app.command()
+def bench(
+    as_json: JsonOption = False,
+    postgres_url: Annotated[
+        str | None,
+        typer.Option(help="a PostgreSQL server for the scaling run (scratch databases are created and dropped)"),
+    ] = "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+    stored: Annotated[int, typer.Option(help="mentions already stored in the large scaling run")] = 1_000_000,
+    texts: Annotated[int, typer.Option(help="mentions in the throughput run")] = 5000,
+) -> None:
+    """Throughput of the pipeline beside its bare models, and cycle cost at 10,000 vs STORED mentions."""
+    from reputation.bench import as_dicts, run
+
+    with _errors():
+        figures = run(postgres_url or None, 10_000, stored, texts)
+    if as_json:
+        print(json.dumps(as_dicts(figures)))
+        return
+    table = Table("measure", "value", "unit", "detail", title="reputation bench")
+    for figure in figures:
+        table.add_row(figure.name, f"{figure.value:,.2f}", figure.unit, figure.detail)
+    out.print(table)
+
+
+@app.command()
 def demo(
     workdir: Annotated[Path, typer.Option(help="where the demo's database, config and digest go")] = Path(
         "demo-output"

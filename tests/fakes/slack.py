@@ -28,6 +28,7 @@ class SlackReceiver:
     api_url: str = ""
     token: str = BOT_TOKEN
     messages: list[dict[str, Any]] = field(default_factory=list)
+    received_at: list[float] = field(default_factory=list, repr=False)  # time.time() of each message
     fail_with: list[int] = field(default_factory=list, repr=False)
     retry_after_seconds: int = 1
     delay_seconds: float = 0.0
@@ -86,6 +87,7 @@ def _handler(receiver: SlackReceiver) -> type[BaseHTTPRequestHandler]:
                 else:
                     with receiver.lock:
                         receiver.messages.append(message)
+                        receiver.received_at.append(time.time())
             reply = {200: b"ok", 400: b"invalid_payload", 429: b"rate_limited"}.get(status, b"internal_error")
             self._send(status, reply)
 
@@ -103,6 +105,7 @@ def _handler(receiver: SlackReceiver) -> type[BaseHTTPRequestHandler]:
             with receiver.lock:
                 message["ts"] = receiver.next_ts()
                 receiver.messages.append(message)
+                receiver.received_at.append(time.time())
             self._api(200, {"ok": True, "channel": message["channel"], "ts": message["ts"], "message": message})
 
         def do_GET(self) -> None:

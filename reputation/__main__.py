@@ -1,0 +1,5 @@
+"""`python -m reputation` runs the command line."""
+
+from reputation.cli import entrypoint
+
+entrypoint()
