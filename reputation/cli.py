@@ -25,7 +25,7 @@ from rich.text import Text
 
 from reputation import __version__
 from reputation.config import Config, default_config_path, load_config
-from reputation.errors import InputError, ReputationError
+from reputation.errors import InputError, ReputationError, StoreError
 from reputation.plugins import RaisedAlert, SourceSettings, load_alerting, load_connector
 from reputation.store import Store
 
@@ -158,9 +158,16 @@ def run(
         store = Store.open(settings.resolved_database_url())
         while True:
             started = time.monotonic()
-            summary = _cycle(store, settings, quiet=as_json)
-            if as_json:
-                print(json.dumps(summary, default=str), flush=True)
+            try:
+                summary = _cycle(store, settings, quiet=as_json)
+            except StoreError as error:
+                if not watch:
+                    raise
+                # A watcher outlives a database outage: the next cycle picks up where this one stopped.
+                err.print(Text(f"cycle failed, retrying in {interval} s: {error}", style="red"))
+            else:
+                if as_json:
+                    print(json.dumps(summary, default=str), flush=True)
             if not watch:
                 return
             time.sleep(max(0.0, interval - (time.monotonic() - started)))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from reputation.config import Config, SourceConfig
 from reputation.enrichment import Enricher, EnrichReport
@@ -119,6 +120,8 @@ def collect(store: Store, config: Config, source: SourceConfig, env: Mapping[str
             for problem in batch.problems:
                 log.warning("source %s: skipped %s", source.name, problem)
             result.problems.extend(batch.problems)
+    except (OperationalError, InterfaceError):
+        raise  # the store, not the source, failed: the cycle stops and says so
     except Exception as error:  # noqa: BLE001 - recorded and shown; the other sources go on
         result.run.error = redact(f"{type(error).__name__}: {error}", secrets)
         log.error("source %s failed: %s", source.name, result.run.error)
@@ -152,8 +155,11 @@ def run_cycle(
     for source in config.sources:
         if source.enabled:
             load_connector(source.type)
-    collected = [collect(store, config, source, env) for source in config.sources if source.enabled]
-    enriched = (enricher or Enricher(config)).run(store, utcnow(), progress)
-    alerts = alerting.detect(store, config, utcnow())
-    delivered = alerting.deliver(store, config, utcnow())
+    # Everything a step stored is committed with its cursor, so a cycle cut short
+    # by a database outage is simply picked up by the next one.
+    with store.available():
+        collected = [collect(store, config, source, env) for source in config.sources if source.enabled]
+        enriched = (enricher or Enricher(config)).run(store, utcnow(), progress)
+        alerts = alerting.detect(store, config, utcnow())
+        delivered = alerting.deliver(store, config, utcnow())
     return CycleReport(collected, enriched, alerts, delivered)

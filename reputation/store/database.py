@@ -12,7 +12,14 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Connection, Engine, Table, create_engine, event, make_url
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    InterfaceError,
+    NoSuchModuleError,
+    OperationalError,
+    SQLAlchemyError,
+)
 
 from reputation.errors import StoreError
 
@@ -81,6 +88,16 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    @contextmanager
+    def available(self) -> Iterator[None]:
+        """Turn a lost or refused database connection into a StoreError that says so."""
+        try:
+            yield
+        except (OperationalError, InterfaceError) as error:
+            reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+            where = self.engine.url.render_as_string(hide_password=True)
+            raise StoreError(f"the database at {where} is unavailable: {reason}") from None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
