@@ -27,6 +27,7 @@ class AlertEngine:
                 *rules.detractor_posts(connection, config, now),
                 *rules.repeat_complainers(connection, config, now),
                 *rules.issue_spikes(connection, config, now),
+                *rules.volume_spikes(connection, config, now),
                 *rules.collection_gaps(connection, config, now),
             ]
             for finding in sorted(findings, key=lambda f: (-f.severity, f.story_key)):

@@ -226,7 +226,7 @@ def summary_text(finding: Finding, history: list[dict[str, Any]]) -> str:
         )
     if facts.get("issue_label"):
         lines.append(f"Issue: {facts['issue_label']}")
-    if "expected" in facts:
+    if "posts" in facts and "expected" in facts:
         lines.append(f"Volume: {facts['posts']} posts from {facts['authors']} people vs {facts['expected']} expected")
     if facts.get("last_error"):
         lines.append(f"Last error: {facts['last_error']}")

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, select
 
 from reputation.config import Config, Severity
+from reputation.spikes import SpikeParams, detect_volume_spike
 from reputation.store import as_utc
 from reputation.store.schema import authors, cascades, enrichments, issues, mentions, source_runs
 
@@ -249,6 +250,39 @@ def issue_spikes(connection: Connection, config: Config, now: datetime) -> list[
                 },
             )
         )
+    return findings
+
+
+def volume_spikes(connection: Connection, config: Config, now: datetime) -> list[Finding]:
+    """Per brand: this window's mentions against the same hours of past weeks, with the test shown."""
+    rule = config.alerts.rules.volume_spike
+    if not rule.enabled:
+        return []
+    params = SpikeParams(
+        weeks=rule.weeks,
+        window_hours=rule.window_hours,
+        min_history_days=rule.min_history_days,
+        p_threshold=rule.p_threshold,
+        min_ratio=rule.min_ratio,
+        min_authors=rule.min_authors,
+        min_seasonal_weeks=min(3, rule.weeks),
+    )
+    findings = []
+    for brand in config.brands:
+        spike = detect_volume_spike(connection, brand.name, now, params)
+        if spike.is_spike:
+            findings.append(
+                Finding(
+                    story_key=f"volume:{brand.name}:{spike.window_start:%Y-%m-%d}",
+                    rule="volume_spike",
+                    brand=brand.name,
+                    severity=rule.severity,
+                    title=f"Volume spike for {brand.name}: {spike.explanation}",
+                    level=float(spike.observed),
+                    first_seen_at=spike.window_start,
+                    facts=spike.facts(),
+                )
+            )
     return findings
 
 

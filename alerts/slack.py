@@ -80,7 +80,7 @@ def _fields(finding: Finding) -> list[PlainTextObject]:
             f"{facts['predicted_final']:.0f} events" if isinstance(facts.get("predicted_final"), float) else None,
         ),
         ("Issue", facts.get("issue_label")),
-        ("Volume", f"{facts['posts']} posts vs {facts['expected']} expected" if "expected" in facts else None),
+        ("Volume", f"{facts['posts']} posts vs {facts['expected']} expected" if "posts" in facts else None),
         ("Complaints", f"{facts['complaints']} on {', '.join(facts['platforms'])}" if "complaints" in facts else None),
     ]
     return [_plain(f"{label}: {value}", FIELD_CHARS) for label, value in pairs if value not in (None, "")][:10]

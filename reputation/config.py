@@ -165,6 +165,19 @@ class IssueSpikeRule(_Strict):
     severity: SeverityField = Severity.MEDIUM
 
 
+class VolumeSpikeRule(_Strict):
+    """A brand's mention volume far above its hour-of-week baseline."""
+
+    enabled: bool = True
+    window_hours: int = Field(default=1, ge=1, le=168)
+    weeks: int = Field(default=4, ge=1, description="weeks of history in the baseline")
+    min_history_days: float = Field(default=7.0, ge=0, description="warm-up: no spikes before this much history")
+    p_threshold: float = Field(default=1e-3, gt=0, lt=1)
+    min_ratio: float = Field(default=2.0, gt=1)
+    min_authors: int = Field(default=5, ge=0)
+    severity: SeverityField = Severity.MEDIUM
+
+
 class CollectionGapRule(_Strict):
     enabled: bool = True
     failed_runs: int = Field(default=3, ge=1, description="consecutive failed runs of one source")
@@ -175,6 +188,7 @@ class AlertRules(_Strict):
     detractor: DetractorRule = DetractorRule()
     repeat_complainer: RepeatComplainerRule = RepeatComplainerRule()
     issue_spike: IssueSpikeRule = IssueSpikeRule()
+    volume_spike: VolumeSpikeRule = VolumeSpikeRule()
     collection_gap: CollectionGapRule = CollectionGapRule()
 
 
@@ -258,12 +272,21 @@ class DigestConfig(_Strict):
         return value
 
 
+class IssuesConfig(_Strict):
+    """Human corrections to the clustering; they survive re-clustering."""
+
+    embedder: str = Field(default="auto", pattern="^(auto|minilm|hashing)$", description="auto: MiniLM when installed")
+    rename: dict[str, str] = Field(default_factory=dict, description="issue id -> label a person chose (locked)")
+    merge: dict[str, str] = Field(default_factory=dict, description="issue id -> the issue id it joins")
+
+
 class Config(_Strict):
     database_url: str | None = Field(default=None, description=f"overridden by ${DATABASE_URL_ENV}")
     brands: list[BrandConfig] = Field(min_length=1)
     sources: list[SourceConfig] = Field(default_factory=list)
     alerts: AlertsConfig = AlertsConfig()
     digest: DigestConfig = DigestConfig()
+    issues: IssuesConfig = IssuesConfig()
 
     @field_validator("database_url")
     @classmethod
