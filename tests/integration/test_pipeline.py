@@ -115,8 +115,14 @@ def test_children_arriving_before_their_parent_join_its_cascade(store: Store, tm
     from tests.factories import mention
 
     grandchild = mention("g", "@Voltmart me too", kind=Kind.REPLY, parent_id="c", minutes=20)
-    child = mention("c", "@Voltmart awful", kind=Kind.REPLY, parent_id="p", minutes=10,
-                    author=Author(id="c1", handle="c1", followers=5))
+    child = mention(
+        "c",
+        "@Voltmart awful",
+        kind=Kind.REPLY,
+        parent_id="p",
+        minutes=10,
+        author=Author(id="c1", handle="c1", followers=5),
+    )
     parent = mention("p", "@Voltmart lost my parcel", minutes=0)
     path = tmp_path / "late.jsonl"
     config = make_config(sources=[{"name": "late", "type": "replay", "options": {"path": str(path)}}])
