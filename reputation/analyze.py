@@ -1,30 +1,60 @@
-"""`reputation analyze FILE`: sentiment and intent for every text of a file.
+"""`reputation analyze FILE`: sentiment, intent and issue for every text of a file.
 
-Rows stream through one at a time: each result is written to the output as soon
-as it is known and only confusion counts are kept, so 100,000 texts take the same
-memory as ten. A bad row becomes an error line and the batch goes on.
+Rows stream through in chunks: each chunk is scored, its texts clustered into
+issues incrementally (`reputation.issues`), and its lines spooled to a temporary
+file; only confusion counts and per-issue counts are kept, so 100,000 texts take
+about the memory of one chunk. Issues can merge as later chunks arrive, so the
+output is written at the end from the spool, with each line's final issue id and
+label. A bad row becomes an error line and the batch goes on.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
 from rich.text import Text
 
+from reputation.embeddings import Embedder, default_embedder
 from reputation.errors import InputError
 from reputation.evaluation import LABELS, ConfusionCounter, Metrics, normalize_label
 from reputation.intent import detect_intent
+from reputation.issues import Complaint, IssueClusterer
 from reputation.sentiment import SentimentAnalyzer, raw_vader
 
 # The report keeps this many error messages; the count covers all of them.
 MAX_ERROR_MESSAGES = 20
 PROGRESS_EVERY = 500
+CHUNK_ROWS = 250  # texts clustered together; PROGRESS_EVERY is a multiple
+ISSUES_SHOWN = 15
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class IssueSummary:
+    id: str
+    label: str
+    size: int
+    negative_share: float
+    examples: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "size": self.size,
+            "negative_share": round(self.negative_share, 3),
+            "examples": list(self.examples),
+        }
+
+
 _JSONL = {".jsonl", ".ndjson", ".json"}
 _DELIMITED = {".csv": ",", ".tsv": "\t"}
 
@@ -43,6 +73,7 @@ class AnalyzeReport:
     metrics: Metrics | None
     vader_metrics: Metrics | None
     output: Path | None = None
+    issues: tuple[IssueSummary, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +87,7 @@ class AnalyzeReport:
             "metrics": self.metrics.to_dict() if self.metrics else None,
             "vader_metrics": self.vader_metrics.to_dict() if self.vader_metrics else None,
             "output": str(self.output) if self.output else None,
+            "issues": [issue.to_dict() for issue in self.issues],
         }
 
     def render(self) -> Text:
@@ -74,6 +106,12 @@ class AnalyzeReport:
                     f"           {true:>8} -> " + "  ".join(f"{p[:3]} {c:>5}" for p, c in zip(LABELS, row, strict=True))
                     for true, row in zip(LABELS, metrics.confusion, strict=True)
                 ]
+        if self.issues:
+            lines.append(f"issues: {len(self.issues)} (largest first)")
+            lines.append(f"  {'size':>6}  {'neg':>4}  label / examples")
+            for issue in self.issues[:ISSUES_SHOWN]:
+                lines.append(f"  {issue.size:>6}  {issue.negative_share:>4.0%}  {issue.label}  [{issue.id}]")
+                lines += [f"                - {example[:100]}" for example in issue.examples[:2]]
         if self.output is not None:
             lines.append(f"written to {self.output}")
         return Text("\n".join(lines))
@@ -100,6 +138,8 @@ class _Tally:
     intents: Counter[str] = field(default_factory=Counter)
     ours: ConfusionCounter = field(default_factory=ConfusionCounter)
     vader: ConfusionCounter = field(default_factory=ConfusionCounter)
+    issue_sizes: Counter[str] = field(default_factory=Counter)
+    issue_negatives: Counter[str] = field(default_factory=Counter)
 
     def error(self, message: str) -> None:
         self.error_count += 1
@@ -116,6 +156,7 @@ def analyze_file(
     output: Path | None = None,
     progress: Callable[[int], None] | None = None,
     analyzer: SentimentAnalyzer | None = None,
+    embedder: Embedder | None = None,
 ) -> AnalyzeReport:
     """Score every row of a JSONL, CSV or TSV file; write JSON lines to `output`.
 
@@ -123,7 +164,7 @@ def analyze_file(
     Gilbert's ground-truth layout: id, label (mean rating), text. `progress` is
     called with the rows finished since its previous call (every PROGRESS_EVERY
     rows, then the rest at the end), ready for a progress bar's `advance`.
-    `analyzer` lets the caller bring brand overrides.
+    `analyzer` lets the caller bring brand overrides; `embedder` the issue embedder.
     """
     path = Path(path)
     if not path.is_file():
@@ -133,20 +174,56 @@ def analyze_file(
     analyzer = analyzer or SentimentAnalyzer()
     columns = (id_column, label_column, text_column)
     tally = _Tally()
-    with path.open(encoding="utf-8-sig", errors="replace", newline="") as source:
-        rows = _read(source, path, columns)
-        sink = _open_output(output)
-        try:
-            for row in rows:
-                line = _analyze_row(row, columns, analyzer, tally)
-                if sink is not None:
-                    sink.write(json.dumps(line) + "\n")
-                tally.rows += 1
-                if progress is not None and tally.rows % PROGRESS_EVERY == 0:
-                    progress(PROGRESS_EVERY)
-        finally:
+    sink = _open_output(output)  # opened first: an unwritable output fails before any work
+    clusterer: IssueClusterer | None = None
+    chunk: list[tuple[dict[str, Any], str | None]] = []
+
+    def flush() -> None:
+        nonlocal clusterer
+        texts = [(n, text) for n, (_, text) in enumerate(chunk) if text is not None]
+        assigned: dict[str, str | None] = {}
+        if texts:
+            clusterer = clusterer or IssueClusterer([], embedder=embedder or default_embedder())
+            base = tally.rows
+            assigned = clusterer.assign_all(
+                [Complaint(str(base + n), None, text, _EPOCH + timedelta(seconds=base + n)) for n, text in texts]
+            )
+        for line, _ in chunk:
+            issue_id = assigned.get(str(tally.rows))
+            if "error" not in line:
+                line["issue_id"] = issue_id
+                if issue_id is not None:
+                    tally.issue_sizes[issue_id] += 1
+                    tally.issue_negatives[issue_id] += line["sentiment"]["label"] == "negative"
+            spool.write(json.dumps(line) + "\n")
+            tally.rows += 1
+            if progress is not None and tally.rows % PROGRESS_EVERY == 0:
+                progress(PROGRESS_EVERY)
+        chunk.clear()
+
+    try:
+        with (
+            path.open(encoding="utf-8-sig", errors="replace", newline="") as source,
+            tempfile.TemporaryFile("w+", encoding="utf-8") as spool,
+        ):
+            for row in _read(source, path, columns):
+                chunk.append(_analyze_row(row, columns, analyzer, tally))
+                if len(chunk) >= CHUNK_ROWS:
+                    flush()
+            flush()
+            summaries = _summaries(tally, clusterer)
             if sink is not None:
-                sink.close()
+                spool.seek(0)
+                for text_line in spool:
+                    line = json.loads(text_line)
+                    if "error" not in line:
+                        final = clusterer.resolve(line["issue_id"]) if clusterer and line["issue_id"] else None
+                        line["issue_id"] = final
+                        line["issue_label"] = clusterer.issues[final].label if clusterer and final else None
+                    sink.write(json.dumps(line) + "\n")
+    finally:
+        if sink is not None:
+            sink.close()
     if progress is not None and tally.rows % PROGRESS_EVERY:
         progress(tally.rows % PROGRESS_EVERY)
     labelled = tally.ours.n
@@ -161,6 +238,29 @@ def analyze_file(
         metrics=tally.ours.metrics() if labelled else None,
         vader_metrics=tally.vader.metrics() if labelled else None,
         output=output,
+        issues=summaries,
+    )
+
+
+def _summaries(tally: _Tally, clusterer: IssueClusterer | None) -> tuple[IssueSummary, ...]:
+    """Per final issue (merges followed): size, share negative, label and typical texts."""
+    if clusterer is None:
+        return ()
+    sizes: Counter[str] = Counter()
+    negatives: Counter[str] = Counter()
+    for issue_id, size in tally.issue_sizes.items():
+        final = clusterer.resolve(issue_id)
+        sizes[final] += size
+        negatives[final] += tally.issue_negatives[issue_id]
+    return tuple(
+        IssueSummary(
+            id=issue_id,
+            label=clusterer.issues[issue_id].label,
+            size=size,
+            negative_share=negatives[issue_id] / size,
+            examples=tuple(clusterer.issues[issue_id].examples),
+        )
+        for issue_id, size in sorted(sizes.items(), key=lambda item: (-item[1], item[0]))
     )
 
 
@@ -175,7 +275,8 @@ def _open_output(output: Path | None) -> IO[str] | None:
 
 def _analyze_row(
     row: _Row, columns: tuple[str, str, str], analyzer: SentimentAnalyzer, tally: _Tally
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], str | None]:
+    """The row's output line, and its text when it has one to cluster."""
     id_column, label_column, text_column = columns
     record = row.record or {}
     row_id = record.get(id_column)
@@ -188,7 +289,7 @@ def _analyze_row(
     if problem:
         message = f"line {row.line}: {problem}"
         tally.error(message)
-        return {"id": row_id, "error": message}
+        return {"id": row_id, "error": message}, None
     assert isinstance(text, str)
     sentiment = analyzer.score(text)
     intent = detect_intent(text, sentiment)
@@ -203,7 +304,7 @@ def _analyze_row(
         else:
             tally.ours.add(truth, sentiment.label)
             tally.vader.add(truth, raw_vader(text).label)
-    return {
+    line = {
         "id": row_id,
         "sentiment": {
             "label": sentiment.label,
@@ -212,6 +313,7 @@ def _analyze_row(
         },
         "intent": intent.labels,
     }
+    return line, text
 
 
 def _read(source: IO[str], path: Path, columns: tuple[str, str, str]) -> Iterator[_Row]:

@@ -224,10 +224,15 @@ def analyze(
         str, typer.Option(help="field with gold labels; metrics are printed when present")
     ] = "label",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write one JSON line per input row")] = None,
+    embedder: Annotated[
+        str,
+        typer.Option(help="issue embedder: auto (MiniLM when installed), minilm, or hashing (much faster)"),
+    ] = "auto",
     as_json: JsonOption = False,
 ) -> None:
-    """Sentiment and intent for every text of a file, with metrics when labels are present."""
+    """Sentiment, intent and issue for every text of a file, with metrics when labels are present."""
     from reputation.analyze import analyze_file
+    from reputation.embeddings import make_embedder
 
     with _errors(), _progress() as progress:
         task = progress.add_task("analyzing", total=None)
@@ -238,6 +243,7 @@ def analyze(
             label_column=label_column,
             output=output,
             progress=lambda n: progress.advance(task, n),
+            embedder=make_embedder(embedder),
         )
     if as_json:
         print(json.dumps(report.to_dict(), default=str))

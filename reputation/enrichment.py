@@ -11,17 +11,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select
+import numpy as np
+from sqlalchemy import Connection, insert, select, true, update
 
 from reputation import cascades
 from reputation.config import Config
+from reputation.embeddings import Embedder, make_embedder
 from reputation.intent import detect_intent
-from reputation.issues import Complaint, Issue, IssueClusterer
+from reputation.issues import MAX_LIVE_ISSUES, Complaint, Issue, IssueClusterer
 from reputation.language import detect_language
 from reputation.sentiment import SentimentAnalyzer
 from reputation.store import Store, as_utc, upsert
 from reputation.store.mentions import mark_enriched
-from reputation.store.schema import enrichments, issues, mentions
+from reputation.store.schema import enrichments, issue_changes, issues, mentions
 
 BATCH_SIZE = 1000
 # An issue quiet for this long is no longer matched; a new complaint opens a new one.
@@ -45,17 +47,18 @@ class Enricher:
         self.default_analyzer = SentimentAnalyzer()
         # Brand names must not decide which issue a complaint belongs to.
         self.brand_words = [word for brand in config.brands for word in (brand.name, *brand.aliases)]
+        self._clusterer_embedder: Embedder | None = None  # loaded on the first complaint
 
     def run(self, store: Store, now: datetime, progress: Callable[[int], None] | None = None) -> EnrichReport:
         report = EnrichReport()
         while True:
             with store.transaction() as connection:
-                rows = connection.execute(
-                    select(mentions)
-                    .where(mentions.c.pending.is_(True))
-                    .order_by(mentions.c.created_at)
-                    .limit(BATCH_SIZE)
-                ).all()
+                # No ORDER BY in SQL: with one, a planner may walk the created_at index
+                # through all history to find the few pending rows. A batch is small;
+                # it is put in time order here.
+                # `= true`, not `IS TRUE`: only the former can use the index on PostgreSQL.
+                found = connection.execute(select(mentions).where(mentions.c.pending == true()).limit(BATCH_SIZE))
+                rows = sorted(found.all(), key=lambda row: as_utc(row.created_at))
                 if not rows:
                     return report
                 self._enrich_batch(connection, rows, now, report)
@@ -107,40 +110,124 @@ class Enricher:
     def _cluster(self, connection: Connection, complaints: list[Complaint], now: datetime) -> dict[str, str | None]:
         if not complaints:
             return {}
+        if self._clusterer_embedder is None:
+            self._clusterer_embedder = make_embedder(self.config.issues.embedder)
+        # The live set is bounded: recent, unmerged issues only, however long the history.
         live = [
-            Issue(
-                id=row.id,
-                brand=row.brand,
-                label=row.label,
-                terms=dict(row.terms),
-                size=row.size,
-                created_at=as_utc(row.created_at),
-                last_seen_at=as_utc(row.last_seen_at),
-                label_locked=row.label_locked,
-            )
+            _issue_from_row(row)
             for row in connection.execute(
-                select(issues).where(issues.c.merged_into.is_(None), issues.c.last_seen_at >= now - ISSUE_FADES_AFTER)
+                select(issues)
+                .where(issues.c.merged_into.is_(None), issues.c.last_seen_at >= now - ISSUE_FADES_AFTER)
+                .order_by(issues.c.last_seen_at.desc())
+                .limit(MAX_LIVE_ISSUES * max(len(self.config.brands), 1))
             )
         ]
-        clusterer = IssueClusterer(live, ignore_words=self.brand_words)
-        assigned = clusterer.assign_all(complaints)
-        upsert(
-            connection,
-            issues,
-            [
-                {
-                    "id": issue.id,
-                    "brand": issue.brand,
-                    "label": issue.label,
-                    "label_locked": issue.label_locked,
-                    "terms": issue.terms,
-                    "size": issue.size,
-                    "created_at": issue.created_at,
-                    "last_seen_at": issue.last_seen_at,
-                }
-                for issue in (clusterer.issues[issue_id] for issue_id in sorted(clusterer.touched))
-            ],
-            keys=["id"],
-            update=["label", "terms", "size", "last_seen_at"],
+        # Product keywords help group complaints but make poor labels ("voltbook pro" says nothing of the problem).
+        products = [word.strip("*\"'") for brand in self.config.brands for word in brand.keywords.include]
+        clusterer = IssueClusterer(
+            live, ignore_words=self.brand_words, embedder=self._clusterer_embedder, label_ignore=products
         )
+        changes = self._apply_corrections(clusterer, now)
+        assigned = clusterer.assign_all(complaints)
+        changes += [
+            {
+                "at": m.at,
+                "issue_id": m.source,
+                "change": "merged",
+                "other_id": m.target,
+                "detail": f"{m.similarity:.3f}",
+            }
+            for m in clusterer.merges
+        ]
+        touched = [clusterer.issues[issue_id] for issue_id in sorted(clusterer.touched)]
+        if touched:
+            upsert(
+                connection,
+                issues,
+                [_issue_row(issue) for issue in touched],
+                keys=["id"],
+                update=[
+                    "label",
+                    "label_locked",
+                    "terms",
+                    "size",
+                    "created_at",
+                    "last_seen_at",
+                    "merged_into",
+                    "centroid",
+                    "embedder",
+                    "examples",
+                ],
+            )
+        for change in changes:
+            if change["change"] == "merged":
+                # Earlier posts follow their issue, so counts and alerts see one issue.
+                connection.execute(
+                    update(enrichments)
+                    .where(enrichments.c.issue_id == change["issue_id"])
+                    .values(issue_id=change["other_id"])
+                )
+        if changes:
+            connection.execute(insert(issue_changes), changes)
         return assigned
+
+    def _apply_corrections(self, clusterer: IssueClusterer, now: datetime) -> list[dict[str, Any]]:
+        """Renames and merges from the configuration, applied before clustering so they hold."""
+        changes: list[dict[str, Any]] = []
+        for source_id, target_id in self.config.issues.merge.items():
+            source, target = clusterer.issues.get(source_id), clusterer.issues.get(clusterer.resolve(target_id))
+            if source is not None and target is not None and source.merged_into is None and source is not target:
+                clusterer.merge(source, target, 1.0, now)
+                changes.append(
+                    {
+                        "at": now,
+                        "issue_id": source.id,
+                        "change": "merged",
+                        "other_id": target.id,
+                        "detail": "configured",
+                    }
+                )
+        clusterer.merges.clear()
+        for issue_id, label in self.config.issues.rename.items():
+            issue = clusterer.issues.get(issue_id)
+            if issue is not None and (issue.label != label or not issue.label_locked):
+                issue.label, issue.label_locked = label, True
+                clusterer.touched.add(issue.id)
+                changes.append(
+                    {"at": now, "issue_id": issue.id, "change": "renamed", "other_id": None, "detail": label[:200]}
+                )
+        return changes
+
+
+def _issue_from_row(row: Any) -> Issue:
+    return Issue(
+        id=row.id,
+        brand=row.brand,
+        label=row.label,
+        terms={str(k): float(v) for k, v in dict(row.terms).items()},
+        size=row.size,
+        created_at=as_utc(row.created_at),
+        last_seen_at=as_utc(row.last_seen_at),
+        label_locked=row.label_locked,
+        centroid=np.frombuffer(row.centroid, dtype=np.float32).copy() if row.centroid else None,
+        embedder=row.embedder or "",
+        examples=list(row.examples or []),
+        merged_into=row.merged_into,
+    )
+
+
+def _issue_row(issue: Issue) -> dict[str, Any]:
+    return {
+        "id": issue.id,
+        "brand": issue.brand,
+        "label": issue.label[:200],
+        "label_locked": issue.label_locked,
+        "terms": issue.terms,
+        "size": issue.size,
+        "created_at": issue.created_at,
+        "last_seen_at": issue.last_seen_at,
+        "merged_into": issue.merged_into,
+        "centroid": issue.centroid.astype("<f4").tobytes() if issue.centroid is not None else None,
+        "embedder": issue.embedder,
+        "examples": issue.examples,
+    }

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -104,6 +105,20 @@ issues = Table(
     Column("created_at", Timestamp, nullable=False),
     Column("last_seen_at", Timestamp, nullable=False),
     Column("merged_into", String(40)),
+    Column("centroid", LargeBinary, comment="float32 mean of the members' unit embeddings"),
+    Column("embedder", String(60), nullable=False, default="", comment="which embedder the centroid comes from"),
+    Column("examples", JSON, nullable=False, default=list, comment="the most typical posts"),
+)
+
+issue_changes = Table(
+    "issue_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Timestamp, nullable=False),
+    Column("issue_id", String(40), nullable=False),
+    Column("change", String(20), nullable=False, comment="merged | renamed"),
+    Column("other_id", String(40), comment="the issue it was merged into"),
+    Column("detail", String(200), comment="new label, or the similarity that merged"),
 )
 
 cascades = Table(

@@ -170,3 +170,30 @@ def test_hostile_texts_in_a_csv_are_scored(tmp_path: Path) -> None:
     assert report.rows == len(texts) and report.error_count == 0
     assert "negative" in report.sentiments
     assert "rows from" in report.render().plain
+
+
+def test_each_line_gets_its_issue_and_the_report_an_issue_table(tmp_path: Path) -> None:
+    from reputation.embeddings import HashingEmbedder
+
+    source = tmp_path / "complaints.jsonl"
+    texts = [
+        "refund still not received after three weeks",
+        "my refund has still not been received",
+        "still waiting, refund not received",
+        "the app crashes when I log in",
+        "app crashes on log in every time",
+    ]
+    source.write_text("\n".join([*(json.dumps({"text": text}) for text in texts), "{bad"]) + "\n", encoding="utf-8")
+    output = tmp_path / "out.jsonl"
+
+    report = analyze_file(source, output=output, embedder=HashingEmbedder())
+
+    lines = _lines(output)
+    assert lines[0]["issue_id"] == lines[1]["issue_id"] == lines[2]["issue_id"] != lines[3]["issue_id"]
+    assert lines[3]["issue_id"] == lines[4]["issue_id"]
+    assert "not received" in lines[0]["issue_label"] and "error" in lines[5] and "issue_id" not in lines[5]
+    largest = report.issues[0]
+    assert (largest.id, largest.size) == (lines[0]["issue_id"], 3) and largest.examples
+    assert 0 <= largest.negative_share <= 1
+    assert report.to_dict()["issues"][0]["label"] == largest.label
+    assert largest.label in report.render().plain

@@ -1,0 +1,272 @@
+"""Incremental clustering of complaints into issues.
+
+Each issue keeps the mean of its members' unit embeddings (not re-normalised).
+For unit vectors, the dot product of two such means is the average pairwise
+cosine similarity of their members, which is exactly what average-linkage
+agglomerative clustering compares. So one cycle does:
+
+1. embed the new complaints only, cluster them by average linkage (distance
+   threshold, no number of clusters) into micro-clusters;
+2. fold each micro-cluster into the live issue it is closest to when that
+   similarity clears the same threshold, else open a new issue;
+3. merge live issues that have grown within the threshold of each other (the
+   smaller into the larger, recorded in `merges`).
+
+Work per cycle follows the new complaints and the live issues, which the caller
+keeps bounded (`MAX_LIVE_ISSUES`, fading after a quiet period). An issue's id
+comes from the complaint that opened it, so re-runs give the same ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+
+from reputation.embeddings import Embedder, Matrix, default_embedder
+from reputation.issues.phrases import add_phrases, label_issues
+
+# Average-linkage similarity needed to join; tuned per embedder on half of banking77 (`reputation.issues_eval`).
+JOIN_SIMILARITY = {"all-minilm-l6-v2": 0.55, "hashing-4096": 0.2}
+MAX_LIVE_ISSUES = 2000  # per brand; the least recently seen beyond this stop being matched
+EXAMPLES_KEPT = 3
+_WORDS = re.compile(r"[a-z0-9']+")
+_NOISE = re.compile(r"@\w+|https?://\S+|www\.\S+")
+
+
+def issue_id_for(brand: str | None, mention_key: str) -> str:
+    digest = hashlib.sha1(f"{brand}|{mention_key}".encode()).hexdigest()[:10]
+    return f"iss-{digest}"
+
+
+@dataclass(frozen=True)
+class Complaint:
+    mention_key: str
+    brand: str | None
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Merge:
+    source: str
+    target: str
+    similarity: float
+    at: datetime
+
+
+@dataclass
+class Issue:
+    id: str
+    brand: str | None
+    label: str
+    terms: dict[str, float]  # phrase -> number of member texts using it
+    size: int
+    created_at: datetime
+    last_seen_at: datetime
+    label_locked: bool = False
+    centroid: Matrix | None = None  # mean of the members' unit vectors
+    embedder: str = ""
+    examples: list[str] = field(default_factory=list)
+    merged_into: str | None = None
+
+    def absorb(self, total: Matrix, count: int, seen_at: datetime) -> None:
+        """Add `count` members whose vectors sum to `total`."""
+        mean = self.centroid if self.centroid is not None else np.zeros_like(total)
+        self.centroid = ((mean * self.size + total) / (self.size + count)).astype(np.float32)
+        self.size += count
+        self.last_seen_at = max(self.last_seen_at, seen_at)
+
+
+def average_linkage(vectors: Matrix, join_similarity: float) -> npt.NDArray[np.intp]:
+    """Cluster labels for unit vectors: average linkage, cut where similarity falls below the threshold."""
+    if len(vectors) < 2:
+        return np.zeros(len(vectors), dtype=np.intp)
+    from sklearn.cluster import AgglomerativeClustering
+
+    distance = np.clip(1.0 - vectors @ vectors.T, 0.0, 2.0)
+    model = AgglomerativeClustering(
+        n_clusters=None, metric="precomputed", linkage="average", distance_threshold=1.0 - join_similarity
+    )
+    labels: npt.NDArray[np.intp] = np.asarray(model.fit_predict(distance), dtype=np.intp)
+    return labels
+
+
+class IssueClusterer:
+    """Assigns complaints to issues. `issues` is the live set, loaded and saved by the caller."""
+
+    def __init__(
+        self,
+        issues: Iterable[Issue],
+        ignore_words: Iterable[str] = (),
+        embedder: Embedder | None = None,
+        join_similarity: float | None = None,
+        label_ignore: Iterable[str] = (),
+    ) -> None:
+        """`ignore_words` (brand names) leave the texts before embedding; `label_ignore` (products) only labels."""
+        self.embedder = embedder or default_embedder()
+        self.join = join_similarity or JOIN_SIMILARITY.get(self.embedder.name, 0.5)
+        self.issues = {issue.id: issue for issue in issues}
+        self.ignore = frozenset(word for phrase in ignore_words for word in _WORDS.findall(phrase.lower()))
+        self.label_ignore = self.ignore | {word for phrase in label_ignore for word in _WORDS.findall(phrase.lower())}
+        self._ignore_pattern = (
+            re.compile(r"\b(" + "|".join(sorted(map(re.escape, self.ignore), key=len, reverse=True)) + r")\b", re.I)
+            if self.ignore
+            else None
+        )
+        self.touched: set[str] = set()
+        self.merges: list[Merge] = []
+
+    def clean(self, text: str) -> str:
+        # Brand names, handles and links must not decide which issue a complaint belongs to.
+        text = _NOISE.sub(" ", text)
+        if self._ignore_pattern is not None:
+            text = self._ignore_pattern.sub(" ", text)
+        return " ".join(text.split())
+
+    def live(self, brand: str | None) -> list[Issue]:
+        return [
+            issue
+            for issue in self.issues.values()
+            if issue.brand == brand
+            and issue.merged_into is None
+            and issue.embedder == self.embedder.name
+            and issue.centroid is not None
+        ]
+
+    def resolve(self, issue_id: str) -> str:
+        seen = set()
+        while (issue := self.issues.get(issue_id)) is not None and issue.merged_into and issue_id not in seen:
+            seen.add(issue_id)
+            issue_id = str(issue.merged_into)
+        return issue_id
+
+    def assign(self, complaint: Complaint) -> str | None:
+        return self.assign_all([complaint])[complaint.mention_key]
+
+    def assign_all(self, complaints: Sequence[Complaint]) -> dict[str, str | None]:
+        ordered = sorted(complaints, key=lambda complaint: (complaint.created_at, complaint.mention_key))
+        cleaned = [self.clean(complaint.text) for complaint in ordered]
+        assigned: dict[str, str | None] = {complaint.mention_key: None for complaint in ordered}
+        usable = [i for i, text in enumerate(cleaned) if re.search(r"[^\W\d_]{2}", text)]
+        vectors = self.embedder.embed([cleaned[i] for i in usable]) if usable else None
+        by_brand: dict[str | None, list[int]] = defaultdict(list)
+        for row, i in enumerate(usable):
+            by_brand[ordered[i].brand].append(row)
+        for brand, rows in by_brand.items():
+            assert vectors is not None
+            brand_complaints = [ordered[usable[r]] for r in rows]
+            assigned.update(self._cluster_brand(brand, brand_complaints, vectors[rows], cleaned, usable, rows))
+        for key, found in assigned.items():
+            if found is not None:
+                assigned[key] = self.resolve(found)
+        self._relabel({issue.brand for issue in (self.issues[i] for i in self.touched)})
+        return assigned
+
+    def _cluster_brand(
+        self,
+        brand: str | None,
+        complaints: list[Complaint],
+        vectors: Matrix,
+        cleaned: list[str],
+        usable: list[int],
+        rows: list[int],
+    ) -> dict[str, str]:
+        texts = [cleaned[usable[r]] for r in rows]
+        labels = average_linkage(vectors, self.join)
+        groups: dict[int, list[int]] = defaultdict(list)
+        for index, label in enumerate(labels):
+            groups[int(label)].append(index)  # indexes are in time order, so groups[...][0] is the oldest
+        assigned: dict[str, str] = {}
+        new_members: dict[str, list[int]] = defaultdict(list)
+        for group in sorted(groups.values(), key=lambda g: g[0]):
+            total = vectors[group].sum(axis=0)
+            mean = total / len(group)
+            live = self.live(brand)
+            best: Issue | None = None
+            if live:
+                similarities = np.stack([issue.centroid for issue in live if issue.centroid is not None]) @ mean
+                top = int(np.argmax(similarities))
+                if similarities[top] >= self.join:
+                    best = live[top]
+            if best is None:
+                first = complaints[group[0]]
+                best = Issue(
+                    id=issue_id_for(brand, first.mention_key),
+                    brand=brand,
+                    label="",
+                    terms={},
+                    size=0,
+                    created_at=first.created_at,
+                    last_seen_at=first.created_at,
+                    embedder=self.embedder.name,
+                )
+                self.issues[best.id] = best
+            best.absorb(total.astype(np.float32), len(group), max(complaints[i].created_at for i in group))
+            best.terms = add_phrases(best.terms, (texts[i] for i in group), self.label_ignore)
+            new_members[best.id].extend(group)
+            self.touched.add(best.id)
+            for i in group:
+                assigned[complaints[i].mention_key] = best.id
+        self._merge_close(brand, complaints[-1].created_at)
+        for issue_id, group in new_members.items():
+            # Examples are the posts as written, brand name and all.
+            originals = [complaints[i].text for i in group]
+            self._pick_examples(self.issues[self.resolve(issue_id)], originals, vectors[group])
+        return assigned
+
+    def _merge_close(self, brand: str | None, now: datetime) -> None:
+        """Merge live issues whose average-linkage similarity reached the threshold."""
+        while True:
+            live = [issue for issue in self.live(brand) if issue.centroid is not None]
+            touched = [i for i, issue in enumerate(live) if issue.id in self.touched]
+            if len(live) < 2 or not touched:
+                return
+            matrix = np.stack([issue.centroid for issue in live if issue.centroid is not None])
+            similarities = matrix[touched] @ matrix.T
+            for row, column in enumerate(touched):
+                similarities[row, column] = -1.0
+            row, column = divmod(int(np.argmax(similarities)), similarities.shape[1])
+            if similarities[row, column] < self.join:
+                return
+            a, b = live[touched[row]], live[column]
+            # The larger (then the older) issue keeps its id: fewer texts change issue.
+            target, source = sorted((a, b), key=lambda issue: (-issue.size, issue.created_at, issue.id))
+            self.merge(source, target, float(similarities[row, column]), now)
+
+    def merge(self, source: Issue, target: Issue, similarity: float, at: datetime) -> None:
+        if source.centroid is not None:
+            target.absorb(source.centroid * source.size, source.size, source.last_seen_at)
+        for phrase, count in source.terms.items():
+            target.terms[phrase] = target.terms.get(phrase, 0.0) + count
+        target.terms = add_phrases(target.terms, (), self.label_ignore)
+        target.examples = (target.examples + source.examples)[: EXAMPLES_KEPT * 2]
+        target.created_at = min(target.created_at, source.created_at)
+        source.merged_into = target.id
+        self.touched.update({source.id, target.id})
+        self.merges.append(Merge(source.id, target.id, similarity, at))
+
+    def _pick_examples(self, issue: Issue, texts: list[str], vectors: Matrix) -> None:
+        """The most typical posts: closest to the issue's centre; old examples re-scored with the new members."""
+        if issue.centroid is None:
+            return
+        # The new members' vectors are at hand; only the few kept examples are embedded again.
+        old = [text for text in issue.examples if text not in set(texts)]
+        old_vectors = self.embedder.embed([self.clean(text) for text in old]) if old else np.zeros((0, len(vectors[0])))
+        scores = np.concatenate([old_vectors @ issue.centroid, vectors @ issue.centroid])
+        ranked = sorted(zip(scores.tolist(), [*old, *texts], strict=True), key=lambda item: -item[0])
+        issue.examples = list(dict.fromkeys(text for _, text in ranked))[:EXAMPLES_KEPT]
+
+    def _relabel(self, brands: set[str | None]) -> None:
+        for brand in brands:
+            live = self.live(brand)
+            labels = label_issues({i.id: i.terms for i in live}, {i.id: i.size for i in live})
+            for issue in live:
+                if not issue.label_locked and issue.id in self.touched:
+                    issue.label = labels.get(issue.id) or issue.label or "unlabelled"
