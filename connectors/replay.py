@@ -35,7 +35,7 @@ def _complete(line: bytes) -> bool:
     """A last line without a newline counts once it holds a whole JSON value."""
     try:
         json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return True
 
@@ -108,6 +108,9 @@ class ReplayConnector:
         except json.JSONDecodeError as error:
             problems.append(f"{where}: not valid JSON ({error.msg})")
             return None
+        except RecursionError:
+            problems.append(f"{where}: JSON nested too deeply to read")
+            return None
         if not isinstance(data, dict):
             problems.append(f"{where}: expected a JSON object, got {type(data).__name__}")
             return None
@@ -127,7 +130,7 @@ class ReplayConnector:
             for line in handle:
                 try:
                     created = datetime.fromisoformat(json.loads(line)["created_at"])
-                except (ValueError, KeyError, TypeError):
+                except (ValueError, KeyError, TypeError, RecursionError):
                     continue
                 if created.tzinfo is not None and (newest is None or created > newest):
                     newest = created
