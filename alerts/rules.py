@@ -133,11 +133,14 @@ def detractor_posts(connection: Connection, config: Config, now: datetime) -> li
     return findings
 
 
-def repeat_complainers(connection: Connection, config: Config, now: datetime) -> list[Finding]:
-    rule = config.alerts.rules.repeat_complainer
-    if not rule.enabled:
-        return []
-    rows = connection.execute(
+def complaints_by_person(
+    connection: Connection, start: datetime, end: datetime | None = None, brand: str | None = None
+) -> dict[tuple[str | None, str], list[Any]]:
+    """Negative original posts since `start` (before `end`), oldest first, per (brand, person).
+
+    The repeat-complainer rule and the digest both count from here, so they agree.
+    """
+    query = (
         select(
             mentions.c.key,
             mentions.c.brand,
@@ -152,16 +155,27 @@ def repeat_complainers(connection: Connection, config: Config, now: datetime) ->
         .join(enrichments, enrichments.c.mention_key == mentions.c.key)
         .join(authors, authors.c.key == mentions.c.author_key)
         .where(
-            mentions.c.created_at >= now - timedelta(days=rule.window_days),
+            mentions.c.created_at >= start,
             enrichments.c.sentiment == "negative",
             mentions.c.kind != "reshare",
         )
-        .order_by(mentions.c.created_at)
-    ).all()
+        .order_by(mentions.c.created_at, mentions.c.key)
+    )
+    if end is not None:
+        query = query.where(mentions.c.created_at < end)
+    if brand is not None:
+        query = query.where(mentions.c.brand == brand)
     by_person: dict[tuple[str | None, str], list[Any]] = defaultdict(list)
-    for row in rows:
-        person = person_of(row.handle) or row.author_key
-        by_person[(row.brand, person)].append(row)
+    for row in connection.execute(query):
+        by_person[(row.brand, person_of(row.handle) or row.author_key)].append(row)
+    return by_person
+
+
+def repeat_complainers(connection: Connection, config: Config, now: datetime) -> list[Finding]:
+    rule = config.alerts.rules.repeat_complainer
+    if not rule.enabled:
+        return []
+    by_person = complaints_by_person(connection, now - timedelta(days=rule.window_days))
     findings = []
     for (brand, person), posts in by_person.items():
         # Occasions, not posts: follow-ups inside one thread are one complaint.

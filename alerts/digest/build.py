@@ -18,7 +18,7 @@ from sqlalchemy import Connection, func, select
 
 from alerts.digest.operations import incidents, source_health
 from alerts.digest.records import BrandDigest, Complainer, Criteria, DayVolume, IssueLine, SpreadLine
-from alerts.rules import person_of
+from alerts.rules import complaints_by_person, person_of
 from reputation.config import BrandConfig, Config
 from reputation.store import as_utc
 from reputation.store.schema import authors, cascades, enrichments, issues, mentions, source_runs
@@ -234,28 +234,7 @@ def _repeat_complainers(
 ) -> list[Complainer]:
     """People the repeat-complainer rule would flag at the end of the day, who complained on it."""
     rule = config.alerts.rules.repeat_complainer
-    rows = connection.execute(
-        select(
-            mentions.c.created_at,
-            mentions.c.platform,
-            mentions.c.author_key,
-            authors.c.handle,
-            enrichments.c.cascade_key,
-        )
-        .join(enrichments, enrichments.c.mention_key == mentions.c.key)
-        .join(authors, authors.c.key == mentions.c.author_key)
-        .where(
-            mentions.c.brand == brand.name,
-            mentions.c.created_at >= day_end - timedelta(days=rule.window_days),
-            mentions.c.created_at < day_end,
-            enrichments.c.sentiment == "negative",
-            mentions.c.kind != "reshare",
-        )
-        .order_by(mentions.c.created_at, mentions.c.key)
-    ).all()
-    by_person: dict[str, list[Any]] = defaultdict(list)
-    for row in rows:
-        by_person[person_of(row.handle) or row.author_key].append(row)
+    by_person = complaints_by_person(connection, day_end - timedelta(days=rule.window_days), day_end, brand=brand.name)
     people = []
     for posts in by_person.values():
         on_day = sum(as_utc(post.created_at).astimezone(brand.zone).date() == day for post in posts)
