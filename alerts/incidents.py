@@ -219,9 +219,11 @@ def summary_text(finding: Finding, history: list[dict[str, Any]]) -> str:
     if "cascade_size" in facts:
         predicted = facts.get("predicted_final")
         forecast = f", predicted {predicted:.0f} in total" if isinstance(predicted, float) else ""
+        exposure = facts.get("exposure")
+        seen = f" (likely seen by {exposure:,})" if isinstance(exposure, int) else ""
         lines.append(
             f"Spread: {facts['cascade_size']} replies/quotes/reshares from {facts['cascade_authors']} people,"
-            f" {facts['velocity_per_hour']:.0f} in the last hour, reach {facts['reach']:,}{forecast};"
+            f" {facts['velocity_per_hour']:.0f} in the last hour, reach {facts['reach']:,}{seen}{forecast};"
             f" {facts['negative_share']:.0%} of replies negative"
         )
     if facts.get("issue_label"):

@@ -122,6 +122,7 @@ def detractor_posts(connection: Connection, config: Config, now: datetime) -> li
                     "cascade_authors": row.authors,
                     "cascade_depth": row.depth,
                     "reach": row.reach,
+                    "exposure": round(row.exposure) if row.exposure is not None else None,
                     "velocity_per_hour": row.velocity_per_hour,
                     "negative_share": round(row.negative_share, 2),
                     "predicted_final": row.predicted_final,

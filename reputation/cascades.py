@@ -7,11 +7,14 @@ key and moved when the parent shows up, so arrival order does not matter.
 
 from __future__ import annotations
 
+import bisect
+import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection, delete, select, update
 
 from reputation import seismic
@@ -19,6 +22,7 @@ from reputation.store import as_utc, upsert
 from reputation.store.schema import authors, cascades, enrichments, mentions
 
 _CONVERSATION_KINDS = {"reply", "comment", "quote"}
+SERIES_POINTS = 72
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,8 @@ class CascadeMetrics:
     negative_share: float
     started_at: datetime
     last_event_at: datetime
+    exposure: float = 0.0
+    size_series: list[list[float]] = field(default_factory=list)
 
 
 def resolve_cascades(connection: Connection, rows: Sequence[Any]) -> dict[str, str]:
@@ -95,7 +101,7 @@ def _in_chunks(
             yield str(row[0]), str(row[1])
 
 
-def measure(root_key: str, events: Sequence[CascadeEvent]) -> CascadeMetrics:
+def measure(root_key: str, events: Sequence[CascadeEvent], now: datetime | None = None) -> CascadeMetrics:
     root = next((event for event in events if event.key == root_key), None)
     children = [event for event in events if event.key != root_key]
     times = [event.created_at for event in events]
@@ -119,7 +125,27 @@ def measure(root_key: str, events: Sequence[CascadeEvent]) -> CascadeMetrics:
         negative_share=(sum(event.negative for event in talk) / len(talk)) if talk else 0.0,
         started_at=started_at,
         last_event_at=last_event_at,
+        exposure=_exposure(events, max(now or last_event_at, last_event_at)),
+        size_series=_size_series(children, started_at, last_event_at),
     )
+
+
+def _exposure(events: Sequence[CascadeEvent], now: datetime) -> float:
+    """Followers who have likely seen the post by now: each event's followers weighted by the
+    share of SEISMIC's reaction-time kernel already elapsed (unknown follower counts add nothing)."""
+    marks = np.array([float(event.followers or 0) for event in events])
+    ages = np.array([(now - event.created_at).total_seconds() for event in events])
+    elapsed = 1.0 - seismic.kernel_survival(ages, seismic.SeismicParams())
+    return float(np.dot(marks, elapsed))
+
+
+def _size_series(children: Sequence[CascadeEvent], started_at: datetime, last_event_at: datetime) -> list[list[float]]:
+    """Events so far at each step since the root: hourly, coarser for long cascades (at most 72 points)."""
+    span_hours = max((last_event_at - started_at).total_seconds() / 3600, 0.0)
+    step = max(1, math.ceil(span_hours / SERIES_POINTS))
+    offsets = sorted((event.created_at - started_at).total_seconds() / 3600 for event in children)
+    marks = range(step, max(step, math.ceil(span_hours / step) * step) + 1, step)
+    return [[float(hour), float(bisect.bisect_right(offsets, hour))] for hour in marks]
 
 
 def _depth(root_key: str, events: Sequence[CascadeEvent]) -> int:
@@ -210,7 +236,7 @@ def refresh(
 ) -> list[CascadeMetrics]:
     """Recompute the metrics of the cascades touched this cycle and store them, in one statement."""
     events = load_events(connection, root_keys)
-    measured = [(measure(root_key, found), found) for root_key, found in sorted(events.items())]
+    measured = [(measure(root_key, found, now), found) for root_key, found in sorted(events.items())]
     predicted = predict(measured, now) if predict else [None] * len(measured)
     upsert(
         connection,
@@ -228,6 +254,8 @@ def refresh(
                 "velocity_per_hour": metrics.velocity_per_hour,
                 "negative_share": metrics.negative_share,
                 "predicted_final": final,
+                "exposure": metrics.exposure,
+                "size_series": metrics.size_series,
                 "started_at": metrics.started_at,
                 "last_event_at": metrics.last_event_at,
                 "updated_at": now,
@@ -245,6 +273,8 @@ def refresh(
             "velocity_per_hour",
             "negative_share",
             "predicted_final",
+            "exposure",
+            "size_series",
             "started_at",
             "last_event_at",
             "updated_at",

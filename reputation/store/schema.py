@@ -135,6 +135,8 @@ cascades = Table(
     Column("velocity_per_hour", Float, nullable=False, comment="events in the last hour of activity"),
     Column("negative_share", Float, nullable=False, comment="of the replies and quotes"),
     Column("predicted_final", Float),
+    Column("exposure", Float, comment="followers who have likely seen it by now (SEISMIC's kernel-weighted marks)"),
+    Column("size_series", JSON, comment="[[hours since the root, events so far], ...] per hour"),
     Column("started_at", Timestamp, nullable=False),
     Column("last_event_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),

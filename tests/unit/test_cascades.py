@@ -47,3 +47,23 @@ def test_cascade_whose_root_was_never_fetched() -> None:
 def test_parent_cycles_do_not_hang() -> None:
     metrics = measure("root", [event("root", None, 0), event("a", "b", 1), event("b", "a", 2)])
     assert metrics.size == 2
+
+
+def test_exposure_grows_as_the_kernel_elapses_and_size_over_time_is_hourly() -> None:
+    events = [
+        event("root", None, 0, followers=1000, kind="post"),
+        event("r1", "root", 30, followers=None),
+        event("r2", "root", 90, followers=500),
+        event("r3", "root", 150, followers=0),
+    ]
+    soon = measure("root", events, now=T0 + timedelta(minutes=151))
+    later = measure("root", events, now=T0 + timedelta(days=7))
+    assert 0 < soon.exposure < later.exposure <= 1500  # unknown followers add nothing
+    assert later.exposure > 0.85 * 1500  # the power-law kernel still holds ~13% of influence after a week
+    assert soon.size_series == [[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]]  # events by hour 1, 2, 3 after the root
+
+
+def test_long_cascades_keep_a_bounded_series() -> None:
+    events = [event("root", None, 0, kind="post")] + [event(f"r{i}", "root", i * 60) for i in range(1, 400)]
+    series = measure("root", events).size_series
+    assert len(series) <= 72 and series[-1][1] == 399
