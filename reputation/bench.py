@@ -271,11 +271,12 @@ def run(postgres_url: str | None, small: int, large: int, count: int) -> list[Fi
     return figures
 
 
-def scratch_postgres(admin_url: str) -> Iterator[str]:
+def scratch_postgres(admin_url: str, prefix: str = "reputation_bench") -> Iterator[str]:
+    """The URL of a fresh, empty database on the server at `admin_url`, dropped afterwards."""
     from sqlalchemy import create_engine, make_url
     from sqlalchemy import text as sql
 
-    name = f"reputation_bench_{time.time_ns()}"
+    name = f"{prefix}_{time.time_ns()}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sql(f'CREATE DATABASE "{name}"'))
