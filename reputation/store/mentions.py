@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, case, func, select, update
 
 from reputation.models import Mention
-from reputation.store.database import Store, as_utc, upsert
+from reputation.store.database import Store, upsert
 from reputation.store.schema import authors, connector_state, mentions, source_runs
 
 
@@ -150,17 +150,6 @@ def record_run(store: Store, run: SourceRun, finished_at: datetime) -> None:
                 error=run.error,
             )
         )
-
-
-def recent_runs(store: Store, source: str, limit: int) -> list[SourceRun]:
-    with store.engine.connect() as connection:
-        rows = connection.execute(
-            select(source_runs)
-            .where(source_runs.c.source == source)
-            .order_by(source_runs.c.started_at.desc(), source_runs.c.id.desc())
-            .limit(limit)
-        ).all()
-    return [SourceRun(row.source, as_utc(row.started_at), row.fetched, row.stored, row.error) for row in rows]
 
 
 def mark_enriched(connection: Connection, keys: Sequence[str]) -> None:
