@@ -13,8 +13,10 @@ it has not yielded, and the next run resumes where it stopped.
 
 from __future__ import annotations
 
+import email.utils
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from typing import Any, Generic, TypeVar
 
 from connectors.errors import BadResponse
@@ -108,3 +110,33 @@ def scan_newest_first(
         taken += len(fresh)
         if limit is not None and taken >= limit:
             return
+
+
+def utc(value: datetime | str | float, *, naive_zone: tzinfo = UTC) -> datetime:
+    """A platform's timestamp as a UTC-aware datetime, whatever form the platform or library gives.
+
+    Accepts a datetime, ISO 8601 text ("2026-01-08T12:00:00Z", "...+09:00", or
+    without a zone), RFC 2822 text ("Thu, 08 Jan 2026 12:00:00 GMT") and epoch
+    seconds. A time without a zone is read in `naive_zone`: UTC unless the
+    platform documents another. Raises ValueError naming the value otherwise.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"not a timestamp: {value!r}")
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(float(value), UTC)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            try:
+                parsed = email.utils.parsedate_to_datetime(text)
+            except (TypeError, ValueError, IndexError):
+                raise ValueError(f"not a timestamp: {value[:64]!r}") from None
+    elif isinstance(value, datetime):
+        parsed = value
+    else:
+        raise ValueError(f"not a timestamp: {type(value).__name__}")
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        parsed = parsed.replace(tzinfo=naive_zone)
+    return parsed.astimezone(UTC)

@@ -298,6 +298,15 @@ class ConnectorContract:
         assert result.error is None, f"fetch failed: {result.error!r}"
         return result
 
+    def needs_no_credentials(self, platform: FakePlatform) -> bool:
+        """For a public API (no `credentials` declared): check that an empty environment is all it needs."""
+        if self.connector.credentials:  # type: ignore[attr-defined]
+            return False
+        assert platform.env == {}, "a connector without credentials was given some by its fake"
+        result = self.run(self.build(platform, env={}))
+        assert result.error is None and len(result.ids) == self.items, result.error
+        return True
+
     def assert_no_secret(self, text: str, platform: FakePlatform) -> None:
         for name, secret in platform.env.items():
             if len(secret) >= 4 and name.endswith(("SECRET", "TOKEN", "KEY", "PASSWORD")):
@@ -395,6 +404,8 @@ class ConnectorContract:
     def test_rejected_credentials_fail_authentication_without_leaking_them(
         self, platform: FakePlatform, sleeps: list[float]
     ) -> None:
+        if self.needs_no_credentials(platform):
+            return
         wrong = {name: value + "-revoked" for name, value in platform.env.items()}
         result = self.run(self.build(platform, self.policy(sleeps), env=wrong))
         assert isinstance(result.error, AuthenticationFailed), result.error
@@ -403,6 +414,8 @@ class ConnectorContract:
             assert secret not in str(result.error)
 
     def test_missing_credentials_fail_authentication(self, platform: FakePlatform) -> None:
+        if self.needs_no_credentials(platform):
+            return
         with pytest.raises(AuthenticationFailed):  # at construction or on the first request
             connector = self.build(platform, env={})
             list(connector.fetch(self.query, None))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import yaml
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.panel import Panel
@@ -195,12 +196,17 @@ def fetch(
         str | None, typer.Option(help="only mentions created at or after this (ISO time or 6h, 2d)")
     ] = None,
     limit: Annotated[int | None, typer.Option(help="stop after this many mentions", min=1)] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(help="a source option as KEY=VALUE (VALUE read as YAML: country=gb, feeds=[a, b]); repeatable"),
+    ] = None,
 ) -> None:
     """One connector's normalized mentions as JSON lines on stdout."""
     with _errors():
         since_at = _parse_since(since)
+        options = _parse_options(option or [])
         connector = load_connector(source)(
-            SourceSettings(name=source, query=query, base_url=base_url, limit=limit, env=os.environ)
+            SourceSettings(name=source, query=query, base_url=base_url, limit=limit, options=options, env=os.environ)
         )
         printed = 0
         for batch in connector.fetch(query, None):
@@ -213,6 +219,19 @@ def fetch(
                 printed += 1
                 if limit and printed >= limit:
                     return
+
+
+def _parse_options(pairs: list[str]) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, equals, value = pair.partition("=")
+        if not equals or not key.strip():
+            raise ReputationError(f"--option {pair!r}: expected KEY=VALUE")
+        try:
+            options[key.strip()] = yaml.safe_load(value) if value else ""
+        except yaml.YAMLError:
+            raise ReputationError(f"--option {key.strip()}: the value is not valid YAML") from None
+    return options
 
 
 @app.command()
