@@ -7,15 +7,17 @@ incident. `level` is the size that escalation compares against.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, func, select
 
-from reputation.config import Config, Severity
+from reputation.config import Config, IssueSpikeRule, Severity
+from reputation.issues.trends import TrendParams, issue_trends
 from reputation.spikes import SpikeParams, detect_volume_spike
 from reputation.store import as_utc
 from reputation.store.schema import authors, cascades, enrichments, issues, mentions, source_runs
@@ -210,61 +212,50 @@ def repeat_complainers(connection: Connection, config: Config, now: datetime) ->
     return findings
 
 
+def issue_spike_params(rule: IssueSpikeRule) -> TrendParams:
+    return TrendParams(
+        window_hours=rule.window_hours,
+        min_history_windows=math.ceil(rule.min_history_days * 24 / rule.window_hours),
+        p_threshold=rule.p_threshold,
+        min_ratio=rule.min_ratio,
+        min_posts=rule.min_posts,
+        min_authors=rule.min_authors,
+        max_posts_per_author=rule.max_posts_per_author,
+    )
+
+
 def issue_spikes(connection: Connection, config: Config, now: datetime) -> list[Finding]:
+    """Per brand: issues new or far above their own baseline in the window, with the test shown."""
     rule = config.alerts.rules.issue_spike
     if not rule.enabled:
         return []
-    window_start = now - timedelta(hours=rule.window_hours)
-    baseline_start = window_start - timedelta(days=rule.baseline_days)
-    rows = connection.execute(
-        select(
-            enrichments.c.issue_id,
-            issues.c.label,
-            issues.c.brand,
-            issues.c.created_at,
-            func.count().filter(mentions.c.created_at >= window_start).label("recent"),
-            func.count(func.distinct(mentions.c.author_key))
-            .filter(mentions.c.created_at >= window_start)
-            .label("recent_authors"),
-            func.count().filter(mentions.c.created_at < window_start).label("before"),
-            func.min(mentions.c.created_at).filter(mentions.c.created_at >= window_start).label("first_recent"),
-        )
-        .join(mentions, mentions.c.key == enrichments.c.mention_key)
-        .join(issues, issues.c.id == enrichments.c.issue_id)
-        .where(and_(mentions.c.created_at >= baseline_start, mentions.c.created_at <= now))
-        .group_by(enrichments.c.issue_id, issues.c.label, issues.c.brand, issues.c.created_at)
-    ).all()
-    windows_in_baseline = rule.baseline_days * 24 / rule.window_hours
+    params = issue_spike_params(rule)
     findings = []
-    for row in rows:
-        expected = row.before / windows_in_baseline
-        new_issue = as_utc(row.created_at) >= window_start
-        if row.recent < rule.min_posts or row.recent_authors < rule.min_authors:
-            continue
-        if row.recent < rule.min_ratio * max(expected, 1.0):
-            continue
-        kind = "New issue" if new_issue else "Spiking issue"
-        findings.append(
-            Finding(
-                story_key=f"issue:{row.issue_id}",
-                rule="issue_spike",
-                brand=row.brand,
-                severity=rule.severity,
-                title=f"{kind} \u201c{row.label}\u201d: {row.recent} posts in {rule.window_hours} h"
-                f" vs {expected:.1f} expected",
-                level=float(row.recent),
-                first_seen_at=as_utc(row.first_recent),
-                facts={
-                    "issue_id": row.issue_id,
-                    "issue_label": row.label,
-                    "posts": row.recent,
-                    "authors": row.recent_authors,
-                    "expected": round(expected, 1),
-                    "window_hours": rule.window_hours,
-                    "new": new_issue,
-                },
+    for brand in config.brands:
+        for issue in issue_trends(connection, brand.name, now, params, rule.baseline_windows):
+            trend = issue.trend
+            if not trend.flagged:
+                continue
+            kind = "New issue" if trend.new else "Spiking issue"
+            shown = f"{trend.expected:.0f}" if trend.expected >= 10 else f"{trend.expected:.1f}"
+            findings.append(
+                Finding(
+                    story_key=f"issue:{issue.issue_id}",
+                    rule="issue_spike",
+                    brand=brand.name,
+                    severity=rule.severity,
+                    title=f"{kind} \u201c{issue.label}\u201d: {trend.posts} posts in {rule.window_hours} h"
+                    f" vs {shown} expected",
+                    level=float(trend.posts),
+                    first_seen_at=issue.first_post_at,
+                    facts={
+                        "issue_id": issue.issue_id,
+                        "issue_label": issue.label,
+                        "window_hours": rule.window_hours,
+                        **trend.facts(),
+                    },
+                )
             )
-        )
     return findings
 
 

@@ -156,13 +156,22 @@ class RepeatComplainerRule(_Strict):
 
 
 class IssueSpikeRule(_Strict):
+    """An issue new or growing far above its own baseline (see `reputation.issues.trends`)."""
+
     enabled: bool = True
-    window_hours: int = Field(default=24, ge=1)
-    baseline_days: int = Field(default=3, ge=1)
+    window_hours: int = Field(default=24, ge=1, le=168)
+    baseline_days: int = Field(default=28, ge=1, le=365)
+    min_history_days: float = Field(default=7, ge=0, description="warm-up: no issue alerts with less history")
     min_posts: int = Field(default=8, ge=1)
     min_authors: int = Field(default=5, ge=1)
     min_ratio: float = Field(default=2.5, gt=1)
+    p_threshold: float = Field(default=1e-3, gt=0, lt=1)
+    max_posts_per_author: int = Field(default=3, ge=1, description="posts counted per author in the window")
     severity: SeverityField = Severity.MEDIUM
+
+    @property
+    def baseline_windows(self) -> int:
+        return max(1, self.baseline_days * 24 // self.window_hours)
 
 
 class VolumeSpikeRule(_Strict):

@@ -427,14 +427,14 @@ def _whole_seconds(at: datetime) -> datetime:
     return as_utc(at).replace(microsecond=0)
 
 
-def _seconds_since_epoch(connection: Connection) -> ColumnElement[int]:
+def seconds_since_epoch(connection: Connection) -> ColumnElement[int]:
     column = mentions.c.created_at
     if connection.dialect.name == "postgresql":
         return cast(func.floor(func.extract("epoch", column)), BigInteger)
     if connection.dialect.name == "sqlite":
         # The text as stored, without its fraction: strftime would round 59.9999 s up.
         return cast(func.strftime("%s", func.substr(column, 1, 19)), Integer)
-    raise StoreError(f"volume counts need SQLite or PostgreSQL, not {connection.dialect.name}")
+    raise StoreError(f"counting by time window needs SQLite or PostgreSQL, not {connection.dialect.name}")
 
 
 def hourly_counts(connection: Connection, brand: str, start: datetime, end: datetime) -> dict[datetime, int]:
@@ -445,7 +445,7 @@ def hourly_counts(connection: Connection, brand: str, start: datetime, end: date
     """
     start = _whole_seconds(start)
     epoch = int(start.timestamp())
-    bucket = ((_seconds_since_epoch(connection) - epoch) // 3600).label("bucket")
+    bucket = ((seconds_since_epoch(connection) - epoch) // 3600).label("bucket")
     rows = connection.execute(
         select(bucket, func.count().label("n"))
         .where(mentions.c.brand == brand, mentions.c.created_at >= start, mentions.c.created_at < as_utc(end))

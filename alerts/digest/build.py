@@ -8,9 +8,11 @@ the alert rules' own thresholds, so the digest and the alerts agree.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -18,8 +20,9 @@ from sqlalchemy import Connection, func, select
 
 from alerts.digest.operations import incidents, source_health
 from alerts.digest.records import BrandDigest, Complainer, Criteria, DayVolume, IssueLine, SpreadLine
-from alerts.rules import complaints_by_person, person_of
+from alerts.rules import complaints_by_person, issue_spike_params, person_of
 from reputation.config import BrandConfig, Config
+from reputation.issues.trends import TrendParams, assess_issue, brand_baseline
 from reputation.store import as_utc
 from reputation.store.schema import authors, cascades, enrichments, issues, mentions, source_runs
 
@@ -91,6 +94,8 @@ def build_brand_digest(
         day_end=day_end,
         criteria=Criteria(
             spike_ratio=spike.min_ratio,
+            spike_p_threshold=spike.p_threshold,
+            spike_min_history_days=spike.min_history_days,
             spike_baseline_days=spike.baseline_days,
             spike_min_posts=spike.min_posts,
             spike_min_authors=spike.min_authors,
@@ -105,7 +110,9 @@ def build_brand_digest(
     baseline_days = [day - timedelta(days=n) for n in range(spike.baseline_days, 0, -1)]
     if since is not None:
         baseline_days = [d for d in baseline_days if d >= since]
-    lines = _issue_lines(connection, digest, rows, local_day, days, monitored_days, baseline_days, day_start)
+    # Days in the brand's zone are the digest's windows, whatever window the alert rule uses.
+    params = replace(issue_spike_params(spike), window_hours=24, min_history_windows=math.ceil(spike.min_history_days))
+    lines = _issue_lines(connection, digest, rows, local_day, days, monitored_days, baseline_days, day_start, params)
     digest.issues = sorted(lines, key=lambda line: (-line.today, line.id))[:TOP_ISSUES]
     digest.emerging = sorted(
         (line for line in lines if line.status), key=lambda line: (not line.alert_level, -line.today, line.id)
@@ -140,6 +147,7 @@ def _issue_lines(
     monitored_days: set[date],
     baseline_days: list[date],
     day_start: datetime,
+    params: TrendParams,
 ) -> list[IssueLine]:
     per_issue: dict[str, Counter[date]] = defaultdict(Counter)
     today_rows: dict[str, list[Any]] = defaultdict(list)
@@ -152,19 +160,30 @@ def _issue_lines(
         return []
     meta = {row.id: row for row in connection.execute(select(issues).where(issues.c.id.in_(list(today_rows))))}
     criteria = digest.criteria
+    histories = {issue_id: [counts[d] for d in baseline_days] for issue_id, counts in per_issue.items()}
+    totals = [sum(history[j] for history in histories.values()) for j in range(len(baseline_days))]
+    baseline = brand_baseline(totals, histories, params)
     lines = []
     for issue_id, posts in today_rows.items():
         counts = per_issue[issue_id]
         before = [counts[d] for d in days[:-1] if d in monitored_days]
         first_seen_at = as_utc(meta[issue_id].created_at) if issue_id in meta else day_start
         new = first_seen_at >= day_start
-        expected = 0.0 if new else (statistics.fmean(counts[d] for d in baseline_days) if baseline_days else None)
+        per_author = Counter(row.author_key for row in posts)
         people = len({person_of(row.handle) or row.author_key for row in posts})
         today = len(posts)
-        enough_people = people >= criteria.min_people
-        spiking = (
-            not new and enough_people and expected is not None and today >= criteria.spike_ratio * max(expected, 1.0)
+        trend = assess_issue(
+            issue_id,
+            histories[issue_id],
+            posts=today,
+            authors=people,
+            counted=sum(min(n, params.max_posts_per_author) for n in per_author.values()),
+            new=new,
+            baseline=baseline,
+            params=params,
         )
+        enough_people = people >= criteria.min_people
+        spiking = not new and not trend.warming_up and trend.significant and enough_people
         posts.sort(key=lambda row: (row.compound, row.key))
         lines.append(
             IssueLine(
@@ -174,14 +193,13 @@ def _issue_lines(
                 authors=people,
                 series=[counts[d] for d in days],
                 average_before=statistics.fmean(before) if before else None,
-                expected=expected,
+                expected=None if trend.warming_up else trend.expected,
+                p_value=trend.p_value,
                 first_seen_at=first_seen_at,
                 new=new,
                 enough_people=enough_people,
                 spiking=spiking,
-                alert_level=((new and enough_people) or spiking)
-                and today >= criteria.spike_min_posts
-                and people >= criteria.spike_min_authors,
+                alert_level=trend.flagged,
                 negative_share=sum(row.sentiment == "negative" for row in posts) / today,
                 examples=[snippet(row.text, 220) for row in posts[:EXAMPLES_PER_ISSUE]],
             )

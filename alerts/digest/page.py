@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from alerts.digest.records import BrandDigest, DayVolume
+from reputation.spikes import format_p
 
 CHART_WIDTH = 420  # viewBox units: small enough that the labels stay legible on a phone
 _LEFT, _RIGHT, _TOP, _BOTTOM = 40, 6, 16, 28
@@ -158,7 +159,9 @@ _environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_environment.filters.update(duration=duration, percent=percent, number=number, anchor=brand_anchor, local=local_time)
+_environment.filters.update(
+    duration=duration, percent=percent, number=number, pvalue=format_p, anchor=brand_anchor, local=local_time
+)
 _environment.globals.update(volume_chart=volume_chart, negative_share_chart=negative_share_chart, spark=spark_points)
 
 

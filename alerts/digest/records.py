@@ -36,7 +36,8 @@ class IssueLine:
     authors: int
     series: list[int]
     average_before: float | None  # per monitored day shown in the chart
-    expected: float | None  # per day over the spike rule's baseline days; None without a baseline
+    expected: float | None  # per day, from the spike rule's baseline days (reputation.issues.trends); None warming up
+    p_value: float  # of today's posts under that expectation
     first_seen_at: datetime
     new: bool  # first complaint of this issue fell on this day
     enough_people: bool  # at least Criteria.min_people distinct people today
@@ -148,6 +149,8 @@ class Criteria:
     """The thresholds the digest judged by, shown on the page next to the verdicts."""
 
     spike_ratio: float
+    spike_p_threshold: float
+    spike_min_history_days: float
     spike_baseline_days: int
     spike_min_posts: int
     spike_min_authors: int

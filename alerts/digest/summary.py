@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTe
 from alerts.digest.page import duration, number, percent
 from alerts.digest.records import BrandDigest, IssueLine, SpreadLine
 from alerts.slack import FALLBACK_CHARS, FIELD_CHARS, HEADER_CHARS, SECTION_CHARS, clip_escaped, escape_mrkdwn
+from reputation.spikes import format_p
 
 LISTED = 5
 _ARROW = {"up": "\u2191", "down": "\u2193", "flat": "\u2192", "new": "new"}
@@ -80,7 +81,7 @@ def collection_line(d: BrandDigest) -> str | None:
 def emerging_line(line: IssueLine) -> str:
     kind = "New issue" if line.status == "new" else "Spiking issue"
     alert = " (alert level)" if line.alert_level else ""
-    expected = "0" if line.new else number(line.expected)
+    expected = "0" if line.new else f"{number(line.expected)} (p={format_p(line.p_value)})"
     return (
         f"{kind} \u201c{line.label}\u201d: {plural(line.today, 'post')} from {line.authors} people"
         f" vs {expected} expected{alert}"
