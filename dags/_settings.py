@@ -30,6 +30,10 @@ CONNECTIONS: dict[str, dict[str, str]] = {
         "REDDIT_USER_AGENT": "extra.user_agent",
     },
     "x": {"X_BEARER_TOKEN": "password"},
+    "google_play": {"GOOGLE_PLAY_SERVICE_ACCOUNT_JSON": "password"},
+    "trustpilot": {"TRUSTPILOT_API_KEY": "password"},
+    "mastodon": {"MASTODON_ACCESS_TOKEN": "password"},
+    "bluesky": {"BLUESKY_HANDLE": "login", "BLUESKY_APP_PASSWORD": "password"},
     "slack_alerts": {"SLACK_WEBHOOK_URL": "webhook_url"},
     "slack_bot": {"SLACK_BOT_TOKEN": "password", "SLACK_SIGNING_SECRET": "extra.signing_secret"},
     "smtp_digest": {
