@@ -5,15 +5,19 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from sqlalchemy import Connection, select
 
 from reputation.config import Config, load_config
 from reputation.errors import ReputationError
 from reputation.language import detect_language
 from reputation.plugins import load_alerting, load_connector
 from reputation.sentiment import SentimentAnalyzer
-from reputation.store import Store
+from reputation.store import Store, as_utc
+from reputation.store.schema import source_runs
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,21 @@ class Check:
     name: str
     ok: bool
     detail: str
+
+
+def _last_runs(connection: Connection, names: list[str]) -> dict[str, tuple[datetime, str | None]]:
+    """Each source's latest run (an index seek per source on source, started_at)."""
+    found = {}
+    for name in names:
+        row = connection.execute(
+            select(source_runs.c.started_at, source_runs.c.error)
+            .where(source_runs.c.source == name)
+            .order_by(source_runs.c.started_at.desc(), source_runs.c.id.desc())
+            .limit(1)
+        ).first()
+        if row is not None:
+            found[name] = (as_utc(row.started_at), row.error)
+    return found
 
 
 def _reachable(url: str, timeout_seconds: float = 3.0) -> tuple[bool, str]:
@@ -50,9 +69,12 @@ def run_checks(config_path: Path) -> list[Check]:
     checks = [
         Check("configuration", True, f"{config_path}: {len(config.brands)} brands, {len(config.sources)} sources")
     ]
+    last_runs: dict[str, tuple[datetime, str | None]] = {}
     try:
         store = Store.open(config.resolved_database_url())
         checks.append(Check("database", True, f"{store.dialect} reachable, schema up to date"))
+        with store.engine.connect() as connection:
+            last_runs = _last_runs(connection, [source.name for source in config.sources])
         store.close()
     except ReputationError as error:
         checks.append(Check("database", False, str(error)))
@@ -72,6 +94,12 @@ def run_checks(config_path: Path) -> list[Check]:
         detail = (
             f"set {', '.join(missing)}" if missing else "credentials present" if factory.credentials else "none needed"
         )
+        started_at, last_error = last_runs.get(source.name, (None, None))
+        if started_at is not None and last_error:
+            # A platform down, slow or answering garbage shows here until a run succeeds again.
+            failed = f"{source.type}: last run at {started_at:%Y-%m-%d %H:%M} UTC failed: {last_error}"
+            checks.append(Check(f"source {source.name}", False, failed))
+            continue
         checks.append(Check(f"source {source.name}", not missing, f"{source.type}: {detail}"))
     for route in config.alerts.routes:
         secret = os.environ.get(route.secret_env)
