@@ -344,8 +344,15 @@ def test_a_rejected_password_never_reaches_the_output(
     assert "AuthenticationFailed" in report["sources"][0]["error"] and wrong not in ran.output
 
 
-def test_the_password_and_tokens_stay_out_of_debug_logs(fake: FakeBluesky, caplog: pytest.LogCaptureFixture) -> None:
+def test_the_password_and_tokens_stay_out_of_debug_logs(
+    fake: FakeBluesky, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake.add(2)
+    # Airflow's logging config (loaded by earlier tests in the same process) quiets httpx; hear it again.
+    httpx_log = logging.getLogger("httpx")
+    monkeypatch.setattr(httpx_log, "disabled", False)
+    monkeypatch.setattr(httpx_log, "propagate", True)
+    caplog.set_level(logging.DEBUG, logger="httpx")
     caplog.set_level(logging.DEBUG)
     fetch(fake)
     tokens = [r.headers["authorization"].removeprefix("Bearer ") for r in fake.data_requests]
