@@ -209,7 +209,7 @@ def assess_series(
         days = f"{history_hours / 24:.1f} of {params.min_history_days:g} days"
         reasons.append(f"warming up ({days} of history), not flagged")
     if authors < params.min_authors:
-        reasons.append(f"only {_plural(authors, 'distinct author')} ({params.min_authors} needed), not flagged")
+        reasons.append(f"only {plural(authors, 'distinct author')} ({params.min_authors} needed), not flagged")
     if expected > 0 and (p_value > params.p_threshold or ratio < params.min_ratio):
         reasons.append("within the normal range")
     return VolumeSpike(
@@ -273,7 +273,7 @@ def _headline(
 ) -> str:
     """63 mentions in the last hour vs 12 expected for Mondays 14:00 UTC (p=2e-9; median of 4 weeks; 41 authors)"""
     width = params.window_hours
-    text = f"{_plural(observed, 'mention')} in " + ("the last hour" if width == 1 else f"the last {width} hours")
+    text = f"{plural(observed, 'mention')} in " + ("the last hour" if width == 1 else f"the last {width} hours")
     if tested < observed:
         text += f" ({tested} counting at most {params.max_mentions_per_author} per author)"
     if expected == 0:
@@ -281,7 +281,7 @@ def _headline(
     start = end - width * HOUR
     slot = f"{start:%A}s {start:%H:%M}" + ("" if width == 1 else f"-{end:%H:%M}")
     shown = f"{expected:.0f}" if expected >= 10 else f"{expected:.1f}"
-    return f"{text} vs {shown} expected for {slot} UTC (p={format_p(p_value)}; {basis}; {_plural(authors, 'author')})"
+    return f"{text} vs {shown} expected for {slot} UTC (p={format_p(p_value)}; {basis}; {plural(authors, 'author')})"
 
 
 def _seasonal_recent(values: FloatArray, last: int, hours: int, weeks: int) -> float:
@@ -406,7 +406,8 @@ def upper_tail(observed: int, mean: float, variance: float) -> float:
     return max(0.0, 1.0 - math.exp(log_pmf(observed - 1) + math.log(total)))
 
 
-def _plural(count: int, noun: str) -> str:
+def plural(count: int, noun: str) -> str:
+    """1 post, 2 posts: for the explanations people read."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 

@@ -15,14 +15,10 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTe
 from alerts.digest.page import duration, number, percent
 from alerts.digest.records import BrandDigest, IssueLine, SpreadLine
 from alerts.slack import FALLBACK_CHARS, FIELD_CHARS, HEADER_CHARS, SECTION_CHARS, clip_escaped, escape_mrkdwn
-from reputation.spikes import format_p
+from reputation.spikes import format_p, plural
 
 LISTED = 5
 _ARROW = {"up": "\u2191", "down": "\u2193", "flat": "\u2192", "new": "new"}
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def _plain(text: str, limit: int) -> PlainTextObject:

@@ -44,7 +44,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Connection, func, select
 
-from reputation.spikes import first_mention_at, format_p, seconds_since_epoch, upper_tail
+from reputation.spikes import first_mention_at, format_p, plural, seconds_since_epoch, upper_tail
 from reputation.store import as_utc
 from reputation.store.schema import enrichments, issues, mentions
 
@@ -202,7 +202,7 @@ def assess_issue(
     if tested < params.min_posts:
         reasons.append(f"fewer than {params.min_posts} posts")
     if authors < params.min_authors:
-        reasons.append(f"only {_plural(authors, 'author')} ({params.min_authors} needed)")
+        reasons.append(f"only {plural(authors, 'author')} ({params.min_authors} needed)")
     significant = p_value <= params.p_threshold and ratio >= params.min_ratio
     if not significant:
         reasons.append("within the normal range")
@@ -235,18 +235,14 @@ def _headline(
     params: TrendParams,
 ) -> str:
     """42 posts in 24 h vs 6.0 expected (p=3e-9; winsorised mean of 27 windows, ...; 17 authors)"""
-    text = f"{_plural(posts, 'post')} in {params.window_hours} h"
+    text = f"{plural(posts, 'post')} in {params.window_hours} h"
     if tested < posts:
         text += f" ({tested} counting at most {params.max_posts_per_author} per author)"
     shown = f"{expected:.0f}" if expected >= 10 else f"{expected:.1f}"
-    basis = ["no history" if n == 0 else f"winsorised mean of {_plural(n, 'window')}"]
+    basis = ["no history" if n == 0 else f"winsorised mean of {plural(n, 'window')}"]
     if baseline.note:
         basis.append(baseline.note)
-    return f"{text} vs {shown} expected (p={format_p(p_value)}; {', '.join(basis)}; {_plural(authors, 'author')})"
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+    return f"{text} vs {shown} expected (p={format_p(p_value)}; {', '.join(basis)}; {plural(authors, 'author')})"
 
 
 # --- The store --------------------------------------------------------------------------------------------------
