@@ -212,10 +212,12 @@ def repeat_complainers(connection: Connection, config: Config, now: datetime) ->
     return findings
 
 
-def issue_spike_params(rule: IssueSpikeRule) -> TrendParams:
+def issue_spike_params(rule: IssueSpikeRule, window_hours: int | None = None) -> TrendParams:
+    """The rule's test, in windows of `window_hours` (default: the rule's own; the digest uses days)."""
+    hours = window_hours or rule.window_hours
     return TrendParams(
-        window_hours=rule.window_hours,
-        min_history_windows=math.ceil(rule.min_history_days * 24 / rule.window_hours),
+        window_hours=hours,
+        min_history_windows=math.ceil(rule.min_history_days * 24 / hours),
         p_threshold=rule.p_threshold,
         min_ratio=rule.min_ratio,
         min_posts=rule.min_posts,

@@ -8,11 +8,9 @@ the alert rules' own thresholds, so the digest and the alerts agree.
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -111,7 +109,7 @@ def build_brand_digest(
     if since is not None:
         baseline_days = [d for d in baseline_days if d >= since]
     # Days in the brand's zone are the digest's windows, whatever window the alert rule uses.
-    params = replace(issue_spike_params(spike), window_hours=24, min_history_windows=math.ceil(spike.min_history_days))
+    params = issue_spike_params(spike, window_hours=24)
     lines = _issue_lines(connection, digest, rows, local_day, days, monitored_days, baseline_days, day_start, params)
     digest.issues = sorted(lines, key=lambda line: (-line.today, line.id))[:TOP_ISSUES]
     digest.emerging = sorted(
