@@ -7,10 +7,6 @@ import pytest
 from reputation.embeddings import HashingEmbedder, MiniLMEmbedder, minilm_available
 from reputation.issues import Complaint, Issue, IssueClusterer, label_issues, phrases, phrases_of
 
-needs_spacy = pytest.mark.skipif(
-    phrases.extractor_in_use("spacy") != "spacy", reason="spacy / spacy-lookups-data not installed"
-)
-
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
 
 REFUNDS = [
@@ -89,26 +85,39 @@ def test_empty_text_gets_no_issue() -> None:
     assert clusterer().assign(Complaint("x:1", None, "!!! ??? 😡 @voltmart", T0)) is None
 
 
-def test_phrases_keep_negation_lemmas_and_phrasal_verbs() -> None:
-    assert "not received" in phrases_of("I have not received my refunds")
-    assert "refund" in phrases_of("I have not received my refunds")
-    assert "can't log in" in phrases_of("I can't log in to the app!")
-    assert "exchange rate" in phrases_of("The exchange rates are wrong")
-    assert "voltmart" not in " ".join(phrases_of("Voltmart lost my parcel", frozenset({"voltmart"})))
+@pytest.mark.parametrize("extractor", ["spacy", "rules"])
+def test_phrases_keep_negation_lemmas_and_phrasal_verbs(extractor: str) -> None:
+    assert "not received" in phrases_of("I have not received my refunds", extractor=extractor)
+    assert "refund" in phrases_of("I have not received my refunds", extractor=extractor)
+    assert "can't log in" in phrases_of("I can't log in to the app!", extractor=extractor)
+    assert "exchange rate" in phrases_of("The exchange rates are wrong", extractor=extractor)
+    assert "voltmart" not in " ".join(phrases_of("Voltmart lost my parcel", frozenset({"voltmart"}), extractor))
 
 
-def test_the_rules_are_the_default_extractor_and_unknown_ones_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_spacy_is_the_default_extractor(monkeypatch: pytest.MonkeyPatch) -> None:
+    # spaCy is a core dependency: no skip here, a missing install must fail.
     monkeypatch.delenv(phrases.EXTRACTOR_ENV, raising=False)
+    assert phrases.extractor_in_use() == "spacy"
+    assert phrases_of("My card still hasn't arrived") == phrases_of("My card still hasn't arrived", extractor="spacy")
+
+
+def test_the_rules_are_chosen_by_name_and_unknown_extractors_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(phrases.EXTRACTOR_ENV, "rules")
     assert phrases.extractor_in_use() == "rules"
+    assert phrases.extractor_in_use("spacy") == "spacy"  # the argument wins over the environment
+    monkeypatch.delenv(phrases.EXTRACTOR_ENV)
+    assert phrases.extractor_in_use("rules") == "rules"
     with pytest.raises(ValueError, match="unknown phrase extractor"):
         phrases.extractor_in_use("nltk")
 
 
 def test_without_spacy_asking_for_it_gives_the_rules(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "spacy", None)  # import spacy now raises ImportError
+    monkeypatch.delenv(phrases.EXTRACTOR_ENV, raising=False)
     phrases._spacy.cache_clear()
     try:
         assert phrases.extractor_in_use("spacy") == "rules"
+        assert phrases.extractor_in_use() == "rules"  # the default falls back too
         assert phrases_of("I have not received my refunds", extractor="spacy") == phrases_of(
             "I have not received my refunds", extractor="rules"
         )
@@ -116,7 +125,6 @@ def test_without_spacy_asking_for_it_gives_the_rules(monkeypatch: pytest.MonkeyP
         phrases._spacy.cache_clear()
 
 
-@needs_spacy
 def test_spacy_phrases_keep_negations_as_written_and_lemmas_for_nouns() -> None:
     found = phrases_of("I have not received my refunds", extractor="spacy")
     assert {"not received", "refund"} <= found and "refunds" not in found
@@ -132,7 +140,6 @@ def test_spacy_phrases_keep_negations_as_written_and_lemmas_for_nouns() -> None:
     )
 
 
-@needs_spacy
 def test_spacy_phrases_leave_out_brands_handles_links_numbers_and_emoji() -> None:
     text = "@Voltmart_UK Voltmart's app lost my parcel 😡 #voltmartfail https://t.co/abc www.voltmart.com 45 minutes"
     found = phrases_of(text, frozenset({"voltmart"}), extractor="spacy")
@@ -144,7 +151,6 @@ def test_spacy_phrases_leave_out_brands_handles_links_numbers_and_emoji() -> Non
     assert "refund card" not in phrases_of("refund Voltmart card", frozenset({"voltmart"}), extractor="spacy")
 
 
-@needs_spacy
 def test_spacy_counts_surfaces_together_and_shows_the_commonest() -> None:
     texts = ["I have not received my card", "still not received the card", "didn't receive my card"]
     counts = phrases.add_phrases({}, texts, frozenset(), extractor="spacy")
@@ -153,9 +159,8 @@ def test_spacy_counts_surfaces_together_and_shows_the_commonest() -> None:
     assert phrases.phrase_key("couldn't log in", extractor="spacy") == "can't log in"
 
 
-@needs_spacy
 def test_spacy_labels_name_the_problem_not_the_brand(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(phrases.EXTRACTOR_ENV, "spacy")
+    monkeypatch.delenv(phrases.EXTRACTOR_ENV, raising=False)  # spaCy, the default
     issues = clusterer()
     assigned = issues.assign_all(complaints(REFUNDS) + complaints(HOLD, start=100))
     labels = {issue_id: issues.issues[str(issue_id)].label for issue_id in set(assigned.values())}
@@ -172,7 +177,6 @@ def test_labels_prefer_what_sets_an_issue_apart() -> None:
     assert labels == {"a": "not arrived", "b": "card pin"}
 
 
-@needs_spacy
 def test_spacy_labels_compare_phrases_by_lemma_across_issues() -> None:
     # "refunds" in one issue and "refund" in the other are one phrase, so neither is set apart by it.
     profiles = {
