@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from alerts.history import case_history
 from alerts.rules import Finding
-from alerts.slack import build_message, clip
+from alerts.slack import build_message, clip, issue_text
 from reputation.config import Config, Route, Severity
 from reputation.plugins import RaisedAlert
 from reputation.store import as_utc as _as_aware
@@ -226,8 +226,8 @@ def summary_text(finding: Finding, history: list[dict[str, Any]]) -> str:
             f" {facts['velocity_per_hour']:.0f} in the last hour, reach {facts['reach']:,}{seen}{forecast};"
             f" {facts['negative_share']:.0%} of replies negative"
         )
-    if facts.get("issue_label"):
-        lines.append(f"Issue: {facts['issue_label']}")
+    if issue := issue_text(facts):
+        lines.append(f"Issue: {issue}")
     if "posts" in facts and "expected" in facts:
         lines.append(f"Volume: {facts['posts']} posts from {facts['authors']} people vs {facts['expected']} expected")
     if facts.get("last_error"):

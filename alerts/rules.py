@@ -72,6 +72,7 @@ def detractor_posts(connection: Connection, config: Config, now: datetime) -> li
             enrichments.c.intents,
             enrichments.c.issue_id,
             issues.c.label.label("issue_label"),
+            issues.c.size.label("issue_size"),
             loudest_critic.label("loudest_critic"),
         )
         .join(mentions, mentions.c.key == cascades.c.root_key)
@@ -130,6 +131,7 @@ def detractor_posts(connection: Connection, config: Config, now: datetime) -> li
                     "predicted_final": row.predicted_final,
                     "issue_id": row.issue_id,
                     "issue_label": row.issue_label,
+                    "issue_size": row.issue_size,
                 },
             )
         )

@@ -28,6 +28,7 @@ from slack_sdk.webhook import WebhookClient
 
 from alerts.rules import Finding
 from reputation.plugins import RaisedAlert
+from reputation.spikes import plural
 
 # Slack's documented limits, less a margin for the ellipsis.
 HEADER_CHARS = 150
@@ -79,11 +80,19 @@ def _fields(finding: Finding) -> list[PlainTextObject]:
             "Predicted",
             f"{facts['predicted_final']:.0f} events" if isinstance(facts.get("predicted_final"), float) else None,
         ),
-        ("Issue", facts.get("issue_label")),
+        ("Issue", issue_text(facts)),
         ("Volume", f"{facts['posts']} posts vs {facts['expected']} expected" if "posts" in facts else None),
         ("Complaints", f"{facts['complaints']} on {', '.join(facts['platforms'])}" if "complaints" in facts else None),
     ]
     return [_plain(f"{label}: {value}", FIELD_CHARS) for label, value in pairs if value not in (None, "")][:10]
+
+
+def issue_text(facts: dict[str, Any]) -> str | None:
+    """The issue a post belongs to, with its size: "refund not received (63 posts)"; one post is no trend yet."""
+    label, size = facts.get("issue_label"), facts.get("issue_size")
+    if not label:
+        return None
+    return f"{label} ({plural(size, 'post')})" if isinstance(size, int) else str(label)
 
 
 # The block id carries the incident, so every element (the user picker too) names it.

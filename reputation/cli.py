@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -34,7 +35,9 @@ app = typer.Typer(help="Catch angry customers' posts early and hand them to a pe
 connectors_app = typer.Typer(help="Installed platform connectors.", no_args_is_help=True)
 cascades_app = typer.Typer(help="Spread of posts through replies, quotes and reshares.", no_args_is_help=True)
 app.add_typer(connectors_app, name="connectors")
+issues_app = typer.Typer(help="Complaint issues: their ids, labels and changes.", no_args_is_help=True)
 app.add_typer(cascades_app, name="cascades")
+app.add_typer(issues_app, name="issues")
 
 out = Console()
 err = Console(stderr=True)
@@ -281,6 +284,93 @@ def cascades_predict(
     with _errors():
         for line in predict_csv(file, observe):
             sys.stdout.write(json.dumps(line) + "\n")
+
+
+def _shorten(text: str, chars: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= chars else flat[: chars - 1] + "\u2026"
+
+
+@issues_app.command("list")
+def issues_list(
+    config: ConfigOption = None,
+    brand: Annotated[str | None, typer.Option(help="one brand (default: all)")] = None,
+    limit: Annotated[int, typer.Option(help="at most this many, biggest first", min=1)] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """Issues still being matched, with the ids that `issues.rename` and `issues.merge` take."""
+    from reputation.issues.catalog import live_issues
+
+    with _errors():
+        settings = _config(config)
+        if brand is not None:
+            settings.brand(brand)  # names the brands there are when it is not one
+        store = Store.open(settings.resolved_database_url())
+        with store.engine.connect() as connection:
+            found = live_issues(connection, datetime.now(UTC), brand, limit)
+    if as_json:
+        for entry in found:
+            print(json.dumps({**asdict(entry), "examples": list(entry.examples)}, default=str))
+        return
+    # Narrow enough for a terminal; `issues show ID` has the typical posts and the changes.
+    table = Table(title="Issues")
+    table.add_column("id", no_wrap=True)
+    table.add_column("label", overflow="fold")
+    table.add_column("posts", justify="right")
+    table.add_column("brand", overflow="fold")
+    table.add_column("last seen (UTC)", no_wrap=True)
+    for entry in found:
+        table.add_row(
+            entry.id,
+            Text(entry.label + (" (named)" if entry.named_by_a_person else "")),
+            str(entry.posts),
+            Text(entry.brand or ""),
+            f"{entry.last_seen_at:%Y-%m-%d %H:%M}",
+        )
+    out.print(table if found else "no issues seen in the last 30 days")
+
+
+@issues_app.command("show")
+def issues_show(
+    issue_id: Annotated[str, typer.Argument(help="an id from `reputation issues list`")],
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """One issue: label, size, typical posts, and its merges, splits and renames."""
+    from reputation.issues.catalog import find_issue
+
+    with _errors():
+        settings = _config(config)
+        store = Store.open(settings.resolved_database_url())
+        with store.engine.connect() as connection:
+            entry, changes = find_issue(connection, issue_id)
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    **asdict(entry),
+                    "examples": list(entry.examples),
+                    "changes": [{**asdict(c), "description": c.describe(entry.id)} for c in changes],
+                },
+                default=str,
+            )
+        )
+        return
+    # Labels and examples are text from the internet: rich must not read them as markup.
+    # One line each, unwrapped, so ids and changes can be copied and grepped.
+    out.print(
+        Text(f"{entry.id}: {entry.label}" + (" (named by a person)" if entry.named_by_a_person else "")), soft_wrap=True
+    )
+    out.print(
+        f"{entry.posts} posts, first seen {entry.created_at:%Y-%m-%d %H:%M} UTC,"
+        f" last seen {entry.last_seen_at:%Y-%m-%d %H:%M} UTC"
+        + (f"; merged into {entry.merged_into}" if entry.merged_into else ""),
+        soft_wrap=True,
+    )
+    for example in entry.examples:
+        out.print(Text(f"  \u201c{_shorten(example, 280)}\u201d"), soft_wrap=True)
+    for change in changes:
+        out.print(Text(f"{change.at:%Y-%m-%d %H:%M} {change.describe(entry.id)}"), soft_wrap=True)
 
 
 @app.command()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,9 @@ from reputation import cascades
 from reputation.config import Config
 from reputation.embeddings import Embedder, make_embedder
 from reputation.intent import detect_intent
-from reputation.issues import MAX_LIVE_ISSUES, Complaint, Issue, IssueClusterer
+from reputation.issues import ISSUE_FADES_AFTER, MAX_LIVE_ISSUES, Complaint, Issue, IssueClusterer
+from reputation.issues.splits import REVIEW_SAMPLE, Split, issues_to_review, review
+from reputation.keywords import subject_terms
 from reputation.language import detect_language
 from reputation.sentiment import SentimentAnalyzer
 from reputation.store import Store, as_utc, upsert
@@ -26,8 +28,6 @@ from reputation.store.mentions import mark_enriched
 from reputation.store.schema import enrichments, issue_changes, issues, mentions
 
 BATCH_SIZE = 1000
-# An issue quiet for this long is no longer matched; a new complaint opens a new one.
-ISSUE_FADES_AFTER = timedelta(days=30)
 
 
 @dataclass
@@ -47,6 +47,10 @@ class Enricher:
         self.default_analyzer = SentimentAnalyzer()
         # Brand names must not decide which issue a complaint belongs to.
         self.brand_words = [word for brand in config.brands for word in (brand.name, *brand.aliases)]
+        # Nor must the products a brand is matched by: an issue is a problem, not a product.
+        self.products = [
+            term for brand in config.brands for rule in brand.keywords.include for term in subject_terms(rule)
+        ]
         self._clusterer_embedder: Embedder | None = None  # loaded on the first complaint
 
     def run(self, store: Store, now: datetime, progress: Callable[[int], None] | None = None) -> EnrichReport:
@@ -122,10 +126,8 @@ class Enricher:
                 .limit(MAX_LIVE_ISSUES * max(len(self.config.brands), 1))
             )
         ]
-        # Product keywords help group complaints but make poor labels ("voltbook pro" says nothing of the problem).
-        products = [word.strip("*\"'") for brand in self.config.brands for word in brand.keywords.include]
         clusterer = IssueClusterer(
-            live, ignore_words=self.brand_words, embedder=self._clusterer_embedder, label_ignore=products
+            live, ignore_words=self.brand_words, embedder=self._clusterer_embedder, products=self.products
         )
         changes = self._apply_corrections(clusterer, now)
         assigned = clusterer.assign_all(complaints)
@@ -139,6 +141,25 @@ class Enricher:
             }
             for m in clusterer.merges
         ]
+        for split in self._review(connection, clusterer, complaints, assigned, now):
+            changes.append(
+                {
+                    "at": split.at,
+                    "issue_id": split.source,
+                    "change": "split",
+                    "other_id": split.target,
+                    "detail": f"{len(split.moved)} recent posts left; similarity {split.similarity:.3f}",
+                }
+            )
+            moved = set(split.moved)
+            assigned.update({key: split.target for key in assigned if key in moved})
+            # This batch's posts are written after this; earlier ones are moved now.
+            for start in range(0, len(split.moved), 500):
+                connection.execute(
+                    update(enrichments)
+                    .where(enrichments.c.mention_key.in_(split.moved[start : start + 500]))
+                    .values(issue_id=split.target)
+                )
         touched = [clusterer.issues[issue_id] for issue_id in sorted(clusterer.touched)]
         if touched:
             upsert(
@@ -157,6 +178,7 @@ class Enricher:
                     "centroid",
                     "embedder",
                     "examples",
+                    "reviewed_size",
                 ],
             )
         for change in changes:
@@ -170,6 +192,35 @@ class Enricher:
         if changes:
             connection.execute(insert(issue_changes), changes)
         return assigned
+
+    def _review(
+        self,
+        connection: Connection,
+        clusterer: IssueClusterer,
+        batch: list[Complaint],
+        assigned: dict[str, str | None],
+        now: datetime,
+    ) -> list[Split]:
+        """Check the issues that grew this cycle for a split, over their most recent members."""
+        found: list[Split] = []
+        for issue in issues_to_review(
+            clusterer, keep_whole=[*self.config.issues.merge, *self.config.issues.merge.values()]
+        ):
+            members = [complaint for complaint in batch if assigned.get(complaint.mention_key) == issue.id]
+            stored = connection.execute(
+                select(mentions.c.key, mentions.c.brand, mentions.c.text, mentions.c.created_at)
+                .join(enrichments, enrichments.c.mention_key == mentions.c.key)
+                .where(enrichments.c.issue_id == issue.id)
+                .order_by(mentions.c.created_at.desc())
+                .limit(REVIEW_SAMPLE)
+            )
+            # An edited post is in both; the batch holds its new text.
+            seen = {complaint.mention_key for complaint in members}
+            members += [
+                Complaint(row.key, row.brand, row.text, as_utc(row.created_at)) for row in stored if row.key not in seen
+            ]
+            found += review(clusterer, issue, members, now)
+        return found
 
     def _apply_corrections(self, clusterer: IssueClusterer, now: datetime) -> list[dict[str, Any]]:
         """Renames and merges from the configuration, applied before clustering so they hold."""
@@ -213,6 +264,7 @@ def _issue_from_row(row: Any) -> Issue:
         embedder=row.embedder or "",
         examples=list(row.examples or []),
         merged_into=row.merged_into,
+        reviewed_size=row.reviewed_size or 0,
     )
 
 
@@ -230,4 +282,5 @@ def _issue_row(issue: Issue) -> dict[str, Any]:
         "centroid": issue.centroid.astype("<f4").tobytes() if issue.centroid is not None else None,
         "embedder": issue.embedder,
         "examples": issue.examples,
+        "reviewed_size": issue.reviewed_size,
     }

@@ -3,14 +3,17 @@
 banking77's test split (3,080 bank-customer queries, 77 intents) stands in for
 complaints. The categories are split in two halves (seeded): the join
 threshold is tuned on one (maximising NMI + ARI) and reported on the other, the
-number of issues never given. Then the incremental path: the texts arrive in
-cycles of 500, and a second run on the same texts plus 10% new ones shows how
-many keep their issue id.
+number of issues never given. Each half also checks splits: two intents forced
+into one issue should come apart, one intent alone should stay whole. Then the
+incremental path: the texts arrive in cycles of 500 (with and without the split
+check after each cycle), and a second run on the same texts plus 10% new ones
+shows how many keep their issue id.
 """
 
 from __future__ import annotations
 
 import csv
+import itertools
 import random
 import sys
 import time
@@ -22,6 +25,7 @@ import numpy as np
 
 from reputation.embeddings import Embedder, HashingEmbedder, Matrix, MiniLMEmbedder, minilm_available
 from reputation.issues import Complaint, IssueClusterer, average_linkage
+from reputation.issues.splits import REVIEW_SAMPLE, issues_to_review, parts_of, review, split_similarity
 
 DEFAULT_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "issues" / "banking77_test.csv"
 GRID = [round(0.1 + 0.05 * i, 2) for i in range(15)]
@@ -51,13 +55,33 @@ def _scores(truth: Sequence[str], found: Sequence[object]) -> tuple[float, float
     return normalized_mutual_info_score(truth, found), adjusted_rand_score(truth, found), len(set(found))
 
 
-def _incremental(embedder: Embedder, texts: Sequence[str], join: float) -> tuple[IssueClusterer, dict[str, str | None]]:
-    clusterer = IssueClusterer([], embedder=embedder, join_similarity=join)
+def _incremental(
+    embedder: Embedder, texts: Sequence[str], join: float, split: bool = True
+) -> tuple[_Counting, dict[str, str | None]]:
+    clusterer = _Counting([], embedder=embedder, join_similarity=join)
     complaints = [Complaint(f"b77:{i}", None, text, T0 + timedelta(seconds=i)) for i, text in enumerate(texts)]
     assigned: dict[str, str | None] = {}
     for start in range(0, len(complaints), CYCLE):
+        clusterer.touched.clear()
         assigned.update(clusterer.assign_all(complaints[start : start + CYCLE]))
+        if split:
+            _split_grown(clusterer, complaints[: start + CYCLE], assigned)
     return clusterer, {key: clusterer.resolve(v) if v else None for key, v in assigned.items()}
+
+
+class _Counting(IssueClusterer):
+    split_count = 0
+
+
+def _split_grown(clusterer: _Counting, seen: Sequence[Complaint], assigned: dict[str, str | None]) -> None:
+    """What the enricher does after a cycle, with the members held in memory instead of the store."""
+    for issue in issues_to_review(clusterer):
+        members = [
+            c for c in seen if assigned[c.mention_key] and clusterer.resolve(str(assigned[c.mention_key])) == issue.id
+        ]
+        for found in review(clusterer, issue, members[-REVIEW_SAMPLE:], T0):
+            assigned.update({key: found.target for key in found.moved})
+            clusterer.split_count += 1
 
 
 def evaluate(path: Path, embedder: Embedder) -> list[str]:
@@ -85,6 +109,7 @@ def evaluate(path: Path, embedder: Embedder) -> list[str]:
         lines.append(
             f"  {name:>9} half ({len({truth[i] for i in indexes})} intents): NMI {nmi:.3f} ARI {ari:.3f} issues {k}"
         )
+        lines += split_check(vectors, truth, sorted({truth[i] for i in indexes}), split_similarity(embedder.name, join))
     nmi, ari, k = batch(list(range(len(texts))), join)
     lines.append(f"  all, one batch: NMI {nmi:.3f} ARI {ari:.3f} issues {k}")
     order = list(range(len(texts)))
@@ -95,6 +120,11 @@ def evaluate(path: Path, embedder: Embedder) -> list[str]:
     found = [str(first[f"b77:{i}"]) for i in range(base)]
     nmi, ari, k = _scores([truth[order[i]] for i in range(base)], found)
     lines.append(f"  incremental, cycles of {CYCLE}, {base} texts: NMI {nmi:.3f} ARI {ari:.3f} issues {k}")
+    _, unsplit = _incremental(cached, shuffled[:base], join, split=False)
+    nmi, ari, k = _scores([truth[order[i]] for i in range(base)], [str(unsplit[f"b77:{i}"]) for i in range(base)])
+    lines.append(f"    the same without splitting grown issues: NMI {nmi:.3f} ARI {ari:.3f} issues {k}")
+    reviewed = sum(1 for issue in clusterer.issues.values() if issue.reviewed_size)
+    lines.append(f"    issues checked for a split: {reviewed}; parts split off: {clusterer.split_count}")
     later = clusterer.assign_all(
         [Complaint(f"b77:{i}", None, shuffled[i], T0 + timedelta(seconds=i)) for i in range(base, len(order))]
     )
@@ -108,6 +138,30 @@ def evaluate(path: Path, embedder: Embedder) -> list[str]:
     )
     lines.append(f"  that re-run, all texts: NMI {nmi:.3f} ARI {ari:.3f} issues {k}; {len(later)} new texts")
     return lines
+
+
+def split_check(vectors: Matrix, truth: Sequence[str], intents: Sequence[str], split_at: float) -> list[str]:
+    """Two intents forced into one issue should come apart; one intent alone should stay whole."""
+    from sklearn.metrics import adjusted_rand_score
+
+    rows = {intent: [i for i, t in enumerate(truth) if t == intent] for intent in intents}
+    whole = sum(len(parts_of(vectors[rows[intent]], split_at)) == 1 for intent in intents)
+    pairs = list(itertools.combinations(sorted(intents), 2))
+    random.Random(13).shuffle(pairs)
+    recovered, tried = 0, 0
+    for a, b in pairs[:100]:
+        for small in (len(rows[b]), 10):  # equal parts, and a second problem just starting
+            members = rows[a] + rows[b][:small]
+            found = [0] * len(members)
+            for label, part in enumerate(parts_of(vectors[members], split_at)):
+                for row in part:
+                    found[row] = label
+            recovered += adjusted_rand_score([truth[i] for i in members], found) >= 0.8
+            tried += 1
+    return [
+        f"    one intent as an issue, left whole: {whole}/{len(intents)}",
+        f"    two intents forced into one issue, split back apart (ARI >= 0.8): {recovered}/{tried}",
+    ]
 
 
 def main(argv: Sequence[str] = ()) -> None:

@@ -158,3 +158,33 @@ class BrandMatcher:
 
     def matches(self, text: str) -> bool:
         return any(rule(text) for rule in self.includes) and not any(rule(text) for rule in self.excludes)
+
+
+def subject_terms(rule: str) -> list[str]:
+    """What each alternative of a rule is about: its first term, not negated, as written ("voltbook*").
+
+    These are product and brand names, which must not decide or name a complaint's issue; the terms
+    ANDed after them ("battery") often name the problem itself, so they are left alone.
+    """
+    subjects: list[str] = []
+    expecting = True  # at the start of an alternative
+    negated = False
+    groups: list[bool] = []  # per open parenthesis: did it open where a subject was expected?
+    for token in _tokenize(rule):
+        if token.value == "OR":
+            expecting = groups[-1] if groups else True
+        elif token.value == "NOT":
+            negated = True
+        elif token.kind == "(":
+            groups.append(expecting and not negated)
+            negated = False
+        elif token.kind == ")":
+            if groups:
+                groups.pop()
+            expecting = False
+        elif token.kind in ("word", "phrase"):
+            if expecting and not negated:
+                subjects.append(token.value)
+            expecting = expecting and negated  # "NOT x y": y is still the subject
+            negated = False
+    return [term for term in subjects if term.strip("@#*")]

@@ -24,17 +24,19 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
-import numpy.typing as npt
 
 from reputation.embeddings import Embedder, Matrix, default_embedder
+from reputation.issues.linkage import average_linkage
 from reputation.issues.phrases import add_phrases, label_issues
 
 # Average-linkage similarity needed to join; tuned per embedder on half of banking77 (`reputation.issues_eval`).
 JOIN_SIMILARITY = {"all-minilm-l6-v2": 0.55, "hashing-4096": 0.2}
 MAX_LIVE_ISSUES = 2000  # per brand; the least recently seen beyond this stop being matched
+# An issue quiet for this long is no longer matched; a new complaint opens a new one.
+ISSUE_FADES_AFTER = timedelta(days=30)
 EXAMPLES_KEPT = 3
 _WORDS = re.compile(r"[a-z0-9']+")
 _NOISE = re.compile(r"@\w+|https?://\S+|www\.\S+")
@@ -75,6 +77,7 @@ class Issue:
     embedder: str = ""
     examples: list[str] = field(default_factory=list)
     merged_into: str | None = None
+    reviewed_size: int = 0  # its size when last checked for a split (`reputation.issues.splits`)
 
     def absorb(self, total: Matrix, count: int, seen_at: datetime) -> None:
         """Add `count` members whose vectors sum to `total`."""
@@ -84,18 +87,21 @@ class Issue:
         self.last_seen_at = max(self.last_seen_at, seen_at)
 
 
-def average_linkage(vectors: Matrix, join_similarity: float) -> npt.NDArray[np.intp]:
-    """Cluster labels for unit vectors: average linkage, cut where similarity falls below the threshold."""
-    if len(vectors) < 2:
-        return np.zeros(len(vectors), dtype=np.intp)
-    from sklearn.cluster import AgglomerativeClustering
-
-    distance = np.clip(1.0 - vectors @ vectors.T, 0.0, 2.0)
-    model = AgglomerativeClustering(
-        n_clusters=None, metric="precomputed", linkage="average", distance_threshold=1.0 - join_similarity
-    )
-    labels: npt.NDArray[np.intp] = np.asarray(model.fit_predict(distance), dtype=np.intp)
-    return labels
+def _product_pattern(products: Iterable[str]) -> re.Pattern[str] | None:
+    """Product names with the model words written after them: "Voltbook Pro 14", "voltbook x1 max"."""
+    terms = []
+    for product in products:
+        stem = product.lower().strip().rstrip("*").strip("@#")
+        if stem:
+            tail = r"\w*" if product.strip().endswith("*") else ""
+            terms.append(r"\s+".join(map(re.escape, stem.split())) + tail)
+    if not terms:
+        return None
+    # A model word is a number ("14", "x1") or a short capitalised word ("Pro", "Max"); longer capitalised
+    # words ("Battery") are left, since titles in title case would otherwise lose their problem.
+    model = r"(?:\s+(?:[A-Za-z]*\d[\w-]*|[A-Z][A-Za-z]{0,4}\b(?!-)))"
+    alternatives = "|".join(sorted(terms, key=len, reverse=True))
+    return re.compile(rf"(?<![\w@#])(?i:{alternatives})(?!\w){model}{{0,2}}")
 
 
 class IssueClusterer:
@@ -107,25 +113,32 @@ class IssueClusterer:
         ignore_words: Iterable[str] = (),
         embedder: Embedder | None = None,
         join_similarity: float | None = None,
-        label_ignore: Iterable[str] = (),
+        products: Iterable[str] = (),
     ) -> None:
-        """`ignore_words` (brand names) leave the texts before embedding; `label_ignore` (products) only labels."""
+        """`ignore_words` (brand names) and `products` (keyword terms, `*` for a stem) leave the texts first."""
         self.embedder = embedder or default_embedder()
         self.join = join_similarity or JOIN_SIMILARITY.get(self.embedder.name, 0.5)
         self.issues = {issue.id: issue for issue in issues}
         self.ignore = frozenset(word for phrase in ignore_words for word in _WORDS.findall(phrase.lower()))
-        self.label_ignore = self.ignore | {word for phrase in label_ignore for word in _WORDS.findall(phrase.lower())}
+        self.label_ignore = self.ignore | {word for phrase in products for word in _WORDS.findall(phrase.lower())}
         self._ignore_pattern = (
             re.compile(r"\b(" + "|".join(sorted(map(re.escape, self.ignore), key=len, reverse=True)) + r")\b", re.I)
             if self.ignore
             else None
         )
+        self._product_pattern = _product_pattern(products)
         self.touched: set[str] = set()
         self.merges: list[Merge] = []
+        # The last batch's vectors by cleaned text, so a split check after it does not embed them again.
+        self.batch_vectors: dict[str, Matrix] = {}
 
     def clean(self, text: str) -> str:
         # Brand names, handles and links must not decide which issue a complaint belongs to.
         text = _NOISE.sub(" ", text)
+        # So must product names: "Voltbook Pro 14" would otherwise pull a battery fire and a
+        # late refund into one issue because both posts name the laptop.
+        if self._product_pattern is not None:
+            text = self._product_pattern.sub(" ", text)
         if self._ignore_pattern is not None:
             text = self._ignore_pattern.sub(" ", text)
         return " ".join(text.split())
@@ -156,6 +169,7 @@ class IssueClusterer:
         assigned: dict[str, str | None] = {complaint.mention_key: None for complaint in ordered}
         usable = [i for i, text in enumerate(cleaned) if re.search(r"[^\W\d_]{2}", text)]
         vectors = self.embedder.embed([cleaned[i] for i in usable]) if usable else None
+        self.batch_vectors = {cleaned[i]: vectors[row] for row, i in enumerate(usable)} if vectors is not None else {}
         by_brand: dict[str | None, list[int]] = defaultdict(list)
         for row, i in enumerate(usable):
             by_brand[ordered[i].brand].append(row)
@@ -166,7 +180,7 @@ class IssueClusterer:
         for key, found in assigned.items():
             if found is not None:
                 assigned[key] = self.resolve(found)
-        self._relabel({issue.brand for issue in (self.issues[i] for i in self.touched)})
+        self.relabel({issue.brand for issue in (self.issues[i] for i in self.touched)})
         return assigned
 
     def _cluster_brand(
@@ -218,7 +232,7 @@ class IssueClusterer:
         for issue_id, group in new_members.items():
             # Examples are the posts as written, brand name and all.
             originals = [complaints[i].text for i in group]
-            self._pick_examples(self.issues[self.resolve(issue_id)], originals, vectors[group])
+            self.pick_examples(self.issues[self.resolve(issue_id)], originals, vectors[group])
         return assigned
 
     def _merge_close(self, brand: str | None, now: datetime) -> None:
@@ -252,7 +266,7 @@ class IssueClusterer:
         self.touched.update({source.id, target.id})
         self.merges.append(Merge(source.id, target.id, similarity, at))
 
-    def _pick_examples(self, issue: Issue, texts: list[str], vectors: Matrix) -> None:
+    def pick_examples(self, issue: Issue, texts: list[str], vectors: Matrix) -> None:
         """The most typical posts: closest to the issue's centre; old examples re-scored with the new members."""
         if issue.centroid is None:
             return
@@ -263,7 +277,7 @@ class IssueClusterer:
         ranked = sorted(zip(scores.tolist(), [*old, *texts], strict=True), key=lambda item: -item[0])
         issue.examples = list(dict.fromkeys(text for _, text in ranked))[:EXAMPLES_KEPT]
 
-    def _relabel(self, brands: set[str | None]) -> None:
+    def relabel(self, brands: set[str | None]) -> None:
         for brand in brands:
             live = self.live(brand)
             labels = label_issues({i.id: i.terms for i in live}, {i.id: i.size for i in live})

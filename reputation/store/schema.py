@@ -108,6 +108,14 @@ issues = Table(
     Column("centroid", LargeBinary, comment="float32 mean of the members' unit embeddings"),
     Column("embedder", String(60), nullable=False, default="", comment="which embedder the centroid comes from"),
     Column("examples", JSON, nullable=False, default=list, comment="the most typical posts"),
+    Column(
+        "reviewed_size",
+        Integer,
+        nullable=False,
+        default=0,
+        server_default="0",
+        comment="its size when last checked for a split",
+    ),
 )
 
 issue_changes = Table(
@@ -116,9 +124,9 @@ issue_changes = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", Timestamp, nullable=False),
     Column("issue_id", String(40), nullable=False),
-    Column("change", String(20), nullable=False, comment="merged | renamed"),
-    Column("other_id", String(40), comment="the issue it was merged into"),
-    Column("detail", String(200), comment="new label, or the similarity that merged"),
+    Column("change", String(20), nullable=False, comment="merged | renamed | split"),
+    Column("other_id", String(40), comment="the issue it was merged into, or the one split off it"),
+    Column("detail", String(200), comment="new label, the similarity that merged, or what was split off"),
 )
 
 cascades = Table(

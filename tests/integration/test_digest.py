@@ -291,6 +291,8 @@ def test_the_story_day_reads_as_it_happened(world: World) -> None:
         assert f'id="{section}"' in html
     assert f"5 posts from 5 people vs 0.5 expected (p={format_p(spiking.p_value)})" in html
     assert "no data" in html  # the days before monitoring began are not drawn as zero
+    # Each top issue shows the id that `issues.rename` and `issues.merge` take.
+    assert all(f'<code title="the id to rename or merge it by">{line.id}</code>' in html for line in digest.issues)
 
 
 def test_an_empty_day_says_so(world: World) -> None:

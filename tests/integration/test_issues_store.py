@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from reputation.config import Config
 from reputation.embeddings import HashingEmbedder
 from reputation.enrichment import Enricher
+from reputation.issues import JOIN_SIMILARITY, splits
 from reputation.store import Store
 from reputation.store.mentions import save_batch
 from reputation.store.schema import enrichments, issue_changes, issues
@@ -71,3 +73,46 @@ def test_configured_renames_and_merges_survive_reclustering(store: Store) -> Non
     with store.engine.connect() as connection:
         assert len(connection.execute(select(issue_changes)).all()) == len(changes)
         assert connection.execute(select(issues.c.label).where(issues.c.id == refund_id)).scalar() == "refunds missing"
+
+
+def test_an_issue_that_drifted_into_two_problems_is_split_and_its_posts_follow(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refunds = [f"Voltmart returned {w} order {when}, refund still not received, awful" for w, when in _VARIANTS]
+    crashes = [f"Voltmart app crashes at login on {device}, screen {fault}, useless" for device, fault in _FAULTS]
+    config = make_config()
+    # As an issue clustered before splits existed (or drifted over many cycles): both problems in one.
+    monkeypatch.setitem(JOIN_SIMILARITY, "hashing-4096", -0.5)
+    monkeypatch.setattr(splits, "MAX_REVIEWS_PER_CYCLE", 0)
+    first = enrich(store, config, refunds[:20] + crashes[:12], 0)
+    (drifted,) = set(first.values())
+    monkeypatch.undo()
+
+    later = enrich(store, config, [refunds[20]], 100)
+    assert later["x:100"] == drifted  # the larger part keeps the id
+    with store.engine.connect() as connection:
+        changes = connection.execute(select(issue_changes).where(issue_changes.c.change == "split")).all()
+        rows = {row.id: row for row in connection.execute(select(issues))}
+    (split,) = changes
+    assert split.issue_id == drifted and split.other_id in rows and split.detail.startswith("12 recent posts left")
+    assert {later[f"x:{20 + i}"] for i in range(12)} == {split.other_id}
+    assert {later[f"x:{i}"] for i in range(20)} == {drifted}
+    assert (rows[drifted].size, rows[split.other_id].size) == (21, 12)
+    assert rows[drifted].reviewed_size == 21 and rows[split.other_id].merged_into is None
+    assert "crash" in rows[split.other_id].label and "refund" in rows[drifted].label
+    # Checked once: the next small cycle neither splits again nor merges the parts back.
+    enrich(store, config, [refunds[21]], 110)
+    with store.engine.connect() as connection:
+        assert len(connection.execute(select(issue_changes)).all()) == 1
+
+
+_FAULTS = [
+    (device, fault)
+    for device in ("android", "iphone", "ipad", "pixel")
+    for fault in ("froze", "closes instantly", "shows a blank page", "logs me out", "spins forever")
+]
+_VARIANTS = [
+    (who, when)
+    for when in ("three weeks ago", "last month", "in december", "two weeks ago", "on monday", "before christmas")
+    for who in ("my", "our", "the", "his")
+]

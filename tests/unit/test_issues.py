@@ -204,3 +204,20 @@ def test_minilm_groups_paraphrases_that_share_no_words() -> None:
 
 def test_the_spacy_extractor_survives_broken_unicode() -> None:
     assert "refund" in phrases_of("refunds \ud800 never arrive", extractor="spacy")
+
+
+def test_product_names_with_their_model_words_leave_the_text_before_clustering() -> None:
+    issues = IssueClusterer(
+        [], ignore_words=["Voltmart"], embedder=HashingEmbedder(), products=["voltbook*", "volt pad"]
+    )
+    assert issues.clean("@maya my Voltbook Pro 14 battery swelled") == "my battery swelled"
+    assert issues.clean("voltbooks x1 max screen flickers") == "max screen flickers"
+    assert issues.clean("Volt Pad Mini cracked at Voltmart") == "cracked at"
+    # A long capitalised word is kept: a title in title case keeps its problem.
+    assert issues.clean("Voltbook Battery Swelled") == "Battery Swelled"
+    # Two complaints that share only the product are no longer one issue.
+    assigned = issues.assign_all(
+        complaints(["Voltbook Pro 14 hinge cracked after a month", "Voltbook Pro 14 refund never arrived"])
+    )
+    assert assigned["x:0"] != assigned["x:1"]
+    assert "pro" not in {issue.label for issue in issues.issues.values()}

@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from reputation.keywords import BrandMatcher, RuleSyntaxError, compile_rule
+from reputation.keywords import BrandMatcher, RuleSyntaxError, compile_rule, subject_terms
 
 
 @pytest.mark.parametrize(
@@ -50,3 +50,19 @@ def test_brand_matcher_aliases_and_exclusions() -> None:
     assert matcher.matches("my Voltbook Pro died")
     assert not matcher.matches("concert at the Voltmart Arena tonight")
     assert not matcher.matches("Best Buy lost my order")
+
+
+@pytest.mark.parametrize(
+    ("rule", "subjects"),
+    [
+        ("voltbook*", ["voltbook*"]),
+        ('voltbook AND (battery OR hinge) NOT "voltbook arena"', ["voltbook"]),
+        ('"volt mart" OR @voltmart OR volt*', ["volt mart", "@voltmart", "volt*"]),
+        ("NOT arena voltbook", ["voltbook"]),
+        ("(voltbook OR voltpad) AND screen", ["voltbook", "voltpad"]),
+        ("voltbook AND (battery OR hinge) OR voltpad", ["voltbook", "voltpad"]),
+    ],
+)
+def test_subject_terms_are_the_first_term_of_each_alternative(rule: str, subjects: list[str]) -> None:
+    # The terms ANDed after a product often name the problem ("battery"); they must stay in issue texts.
+    assert subject_terms(rule) == subjects

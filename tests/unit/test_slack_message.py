@@ -105,3 +105,11 @@ def test_untrusted_url_is_not_linked() -> None:
 def test_any_text_gives_valid_inert_blocks(text: str, handle: str) -> None:
     alert, finding = alert_and_finding(text, handle=handle, title=f"Detractor post by @{handle}")
     assert_inert(build_message(alert, finding, history=[]))
+
+
+def test_the_issue_field_says_how_many_posts_the_issue_holds() -> None:
+    alert, finding = alert_and_finding("my refund never arrived")
+    finding.facts.update({"issue_label": "refund not received", "issue_size": 63})
+    assert "Issue: refund not received (63 posts)" in texts_of(build_message(alert, finding, []))
+    finding.facts["issue_size"] = 1
+    assert "Issue: refund not received (1 post)" in texts_of(build_message(alert, finding, []))

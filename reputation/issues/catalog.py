@@ -1,0 +1,91 @@
+"""What people look up about issues: the live ones with their ids, and one issue's story of changes.
+
+The ids are what `issues.rename` and `issues.merge` in the configuration take, so
+`reputation issues list` is where a CX lead finds them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, or_, select
+
+from reputation.errors import InputError
+from reputation.issues.clustering import ISSUE_FADES_AFTER
+from reputation.store import as_utc
+from reputation.store.schema import issue_changes, issues
+
+
+@dataclass(frozen=True)
+class IssueEntry:
+    id: str
+    brand: str | None
+    label: str
+    named_by_a_person: bool
+    posts: int
+    created_at: datetime
+    last_seen_at: datetime
+    merged_into: str | None
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IssueChange:
+    at: datetime
+    issue_id: str
+    change: str  # merged | renamed | split
+    other_id: str | None
+    detail: str | None
+
+    def describe(self, about: str) -> str:
+        """The change as read from issue `about`'s side."""
+        if self.change == "renamed":
+            return f"renamed to {self.detail!r}"
+        if self.change == "merged":
+            how = "by configuration" if self.detail == "configured" else f"similarity {self.detail}"
+            if self.issue_id == about:
+                return f"merged into {self.other_id} ({how})"
+            return f"{self.issue_id} merged into it ({how})"
+        if self.change == "split":
+            if self.issue_id == about:
+                return f"split: {self.other_id} left it ({self.detail})"
+            return f"split off {self.issue_id} ({self.detail})"
+        return f"{self.change} {self.other_id or ''}".strip()
+
+
+def live_issues(connection: Connection, now: datetime, brand: str | None = None, limit: int = 50) -> list[IssueEntry]:
+    """Issues still matched (not merged, seen in the last 30 days), biggest first."""
+    query = select(issues).where(issues.c.merged_into.is_(None), issues.c.last_seen_at >= now - ISSUE_FADES_AFTER)
+    if brand is not None:
+        query = query.where(issues.c.brand == brand)
+    rows = connection.execute(query.order_by(issues.c.size.desc(), issues.c.id).limit(limit))
+    return [_entry(row) for row in rows]
+
+
+def find_issue(connection: Connection, issue_id: str) -> tuple[IssueEntry, list[IssueChange]]:
+    """One issue and every change that names it, oldest first."""
+    row = connection.execute(select(issues).where(issues.c.id == issue_id)).first()
+    if row is None:
+        raise InputError(f"no issue {issue_id!r}; `reputation issues list` shows the ids")
+    changes = connection.execute(
+        select(issue_changes)
+        .where(or_(issue_changes.c.issue_id == issue_id, issue_changes.c.other_id == issue_id))
+        .order_by(issue_changes.c.at, issue_changes.c.id)
+    )
+    return _entry(row), [IssueChange(as_utc(c.at), c.issue_id, c.change, c.other_id, c.detail) for c in changes]
+
+
+def _entry(row: Any) -> IssueEntry:
+    return IssueEntry(
+        id=row.id,
+        brand=row.brand,
+        label=row.label,
+        named_by_a_person=bool(row.label_locked),
+        posts=row.size,
+        created_at=as_utc(row.created_at),
+        last_seen_at=as_utc(row.last_seen_at),
+        merged_into=row.merged_into,
+        examples=tuple(row.examples or ()),
+    )
