@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, insert, select, true, update
+from sqlalchemy import Connection, Select, insert, select, true, update
 
 from reputation import cascades
 from reputation.config import Config
@@ -207,13 +207,7 @@ class Enricher:
             clusterer, keep_whole=[*self.config.issues.merge, *self.config.issues.merge.values()]
         ):
             members = [complaint for complaint in batch if assigned.get(complaint.mention_key) == issue.id]
-            stored = connection.execute(
-                select(mentions.c.key, mentions.c.brand, mentions.c.text, mentions.c.created_at)
-                .join(enrichments, enrichments.c.mention_key == mentions.c.key)
-                .where(enrichments.c.issue_id == issue.id)
-                .order_by(mentions.c.created_at.desc())
-                .limit(REVIEW_SAMPLE)
-            )
+            stored = connection.execute(recent_members(issue.id))
             # An edited post is in both; the batch holds its new text.
             seen = {complaint.mention_key for complaint in members}
             members += [
@@ -248,6 +242,17 @@ class Enricher:
                     {"at": now, "issue_id": issue.id, "change": "renamed", "other_id": None, "detail": label[:200]}
                 )
         return changes
+
+
+def recent_members(issue_id: str, limit: int = REVIEW_SAMPLE) -> Select[Any]:
+    """An issue's most recent posts; found through the (partial) index of posts by issue, whatever the history."""
+    return (
+        select(mentions.c.key, mentions.c.brand, mentions.c.text, mentions.c.created_at)
+        .join(enrichments, enrichments.c.mention_key == mentions.c.key)
+        .where(enrichments.c.issue_id == issue_id)
+        .order_by(mentions.c.created_at.desc())
+        .limit(limit)
+    )
 
 
 def _issue_from_row(row: Any) -> Issue:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData()
@@ -89,7 +90,14 @@ enrichments = Table(
     Column("issue_id", String(40)),
     Column("cascade_key", String(600), nullable=False),
     Column("enriched_at", Timestamp, nullable=False),
-    Index("ix_enrichments_issue_id", "issue_id"),
+    # Partial: most posts are no complaint, and an index full of NULLs made SQLite's
+    # statistics call every issue a million rows, so it scanned the table instead.
+    Index(
+        "ix_enrichments_issue_id",
+        "issue_id",
+        sqlite_where=text("issue_id IS NOT NULL"),
+        postgresql_where=text("issue_id IS NOT NULL"),
+    ),
     Index("ix_enrichments_cascade_key", "cascade_key"),
 )
 

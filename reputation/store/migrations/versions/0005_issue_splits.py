@@ -1,4 +1,5 @@
-"""Issues: the size at which an issue was last checked for a split; splits in the change log
+"""Issues: the size at which an issue was last checked for a split; splits in the change log;
+the index of posts by issue leaves out the posts in none
 
 Revision ID: 0005
 Revises: 0004
@@ -36,8 +37,15 @@ def _comment(now: int) -> None:
             batch.alter_column(column, existing_type=kind, comment=comments[now], existing_comment=comments[1 - now])
 
 
+def _index_issue_id(partial: bool) -> None:
+    op.drop_index("ix_enrichments_issue_id", table_name="enrichments")
+    where = sa.text("issue_id IS NOT NULL") if partial else None
+    op.create_index("ix_enrichments_issue_id", "enrichments", ["issue_id"], sqlite_where=where, postgresql_where=where)
+
+
 def upgrade() -> None:
     _comment(now=1)
+    _index_issue_id(partial=True)
     with op.batch_alter_table("issues") as batch:
         batch.add_column(
             sa.Column(
@@ -53,4 +61,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("issues") as batch:
         batch.drop_column("reviewed_size")
+    _index_issue_id(partial=False)
     _comment(now=0)
