@@ -5,8 +5,9 @@ closest to. Means can drift: an issue can take in a second problem beside its
 first, each new group close enough to the mean of both. So when an issue has
 grown by half since it was last looked at, its most recent members are
 clustered again by the same average linkage. A part that linkage keeps apart
-at the issue's own threshold less a margin, and that is big enough to be an issue, is
-split off; small stray groups stay with the part they are closest to.
+at the issue's own threshold less a margin, and that is big enough to be an
+issue, is split off; small stray groups stay with the part they are closest to.
+The largest part keeps the id; members older than the sample stay with it.
 
 The cost is bounded by the sample (`REVIEW_SAMPLE` members of at most
 `MAX_REVIEWS_PER_CYCLE` issues), never by the history.
