@@ -1,8 +1,11 @@
+import re
+import typing
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
-from reputation.config import DATABASE_URL_ENV, Severity, load_config, parse_config
+from reputation.config import DATABASE_URL_ENV, Config, Severity, load_config, parse_config
 from reputation.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -13,6 +16,28 @@ def test_example_config_is_valid_and_complete() -> None:
     assert config.brands[0].name == "Voltmart"
     assert config.alerts.rules.detractor.severity is Severity.HIGH
     assert config.sources[0].type == "replay"
+
+
+def config_keys(model: type[BaseModel], path: str = "") -> list[str]:
+    """Every key of the configuration, as dotted paths (list items as their model's keys)."""
+    keys = []
+    for name, field in model.model_fields.items():
+        keys.append(path + name)
+        for kind in (field.annotation, *typing.get_args(field.annotation)):
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                keys += config_keys(kind, f"{path}{name}.")
+    return keys
+
+
+def test_the_example_documents_every_key() -> None:
+    # reputation.example.yaml is the reference for users: a key missing there is a key nobody finds.
+    text = (REPO / "reputation.example.yaml").read_text()
+    missing = [
+        key
+        for key in config_keys(Config)
+        if not re.search(rf"^[\s#-]*{re.escape(key.rsplit('.', 1)[-1])}:", text, re.M)
+    ]
+    assert missing == []
 
 
 def test_defaults_route_alerts_to_slack_webhook_env() -> None:
