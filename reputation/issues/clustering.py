@@ -135,7 +135,7 @@ class IssueClusterer:
     def clean(self, text: str) -> str:
         # Brand names, handles and links must not decide which issue a complaint belongs to.
         text = _NOISE.sub(" ", text)
-        # So must product names: "Voltbook Pro 14" would otherwise pull a battery fire and a
+        # Nor must product names: "Voltbook Pro 14" would otherwise pull a battery fire and a
         # late refund into one issue because both posts name the laptop.
         if self._product_pattern is not None:
             text = self._product_pattern.sub(" ", text)
