@@ -149,7 +149,7 @@ def test_an_issues_posts_are_found_by_index_when_most_posts_have_no_issue(store:
         if store.dialect == "sqlite":
             explain = "EXPLAIN QUERY PLAN "
         else:  # a table this small may be read whole on PostgreSQL; what matters is that the partial index fits
-            connection.exec_driver_sql("SET enable_seqscan = off")
+            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")  # until this transaction ends
             explain = "EXPLAIN "
         plan = " ".join(str(row) for row in connection.exec_driver_sql(explain + sql))
     assert "ix_enrichments_issue_id" in plan, plan
