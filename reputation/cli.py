@@ -28,6 +28,7 @@ from rich.text import Text
 from reputation import __version__
 from reputation.config import Config, default_config_path, load_config
 from reputation.errors import InputError, ReputationError, StoreError
+from reputation.models import snippet
 from reputation.plugins import RaisedAlert, SourceSettings, load_alerting, load_connector
 from reputation.store import Store
 
@@ -286,11 +287,6 @@ def cascades_predict(
             sys.stdout.write(json.dumps(line) + "\n")
 
 
-def _shorten(text: str, chars: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= chars else flat[: chars - 1] + "\u2026"
-
-
 @issues_app.command("list")
 def issues_list(
     config: ConfigOption = None,
@@ -368,7 +364,7 @@ def issues_show(
         soft_wrap=True,
     )
     for example in entry.examples:
-        out.print(Text(f"  \u201c{_shorten(example, 280)}\u201d"), soft_wrap=True)
+        out.print(Text(f"  \u201c{snippet(example, 280)}\u201d"), soft_wrap=True)
     for change in changes:
         out.print(Text(f"{change.at:%Y-%m-%d %H:%M} {change.describe(entry.id)}"), soft_wrap=True)
 

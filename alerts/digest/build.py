@@ -21,6 +21,7 @@ from alerts.digest.records import BrandDigest, Complainer, Criteria, DayVolume, 
 from alerts.rules import complaints_by_person, issue_spike_params, person_of
 from reputation.config import BrandConfig, Config
 from reputation.issues.trends import TrendParams, assess_issue, brand_baseline
+from reputation.models import snippet
 from reputation.store import as_utc
 from reputation.store.schema import authors, cascades, enrichments, issues, mentions, source_runs
 
@@ -37,11 +38,6 @@ def day_bounds(day: date, brand: BrandConfig) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time.min, tzinfo=brand.zone)
     end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=brand.zone)
     return start.astimezone(UTC), end.astimezone(UTC)
-
-
-def snippet(text: str | None, limit: int) -> str:
-    flat = " ".join((text or "").split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "\u2026"
 
 
 def build_brand_digest(

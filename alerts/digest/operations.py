@@ -13,6 +13,7 @@ from sqlalchemy import Connection, and_, or_, select
 
 from alerts.digest.records import IncidentLine, IncidentStats, SourceHealth
 from reputation.config import BrandConfig, Config, Severity, SourceConfig
+from reputation.models import snippet
 from reputation.store import as_utc
 from reputation.store.schema import incidents as incidents_table
 from reputation.store.schema import source_runs
@@ -22,11 +23,6 @@ _NO_POST_TIME = {"collection_gap"}
 
 def _minutes(later: datetime, earlier: datetime) -> float:
     return (as_utc(later) - as_utc(earlier)).total_seconds() / 60
-
-
-def _clip(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "\u2026"
 
 
 def incidents(
@@ -120,7 +116,7 @@ def source_health(
                 runs=len(today),
                 failed=len(failed),
                 stored=sum(run.stored for run in today),
-                last_error=_clip(failed[-1].error, 300) if failed else None,
+                last_error=snippet(failed[-1].error, 300) if failed else None,
                 stored_per_day_before=sum(run.stored for run in earlier) / len(days_run) if days_run else None,
                 shared=len(source.brands) != 1 and len(config.brands) > 1,
             )
