@@ -22,11 +22,6 @@ default_args: dict[str, Any] = {
 }
 
 
-def digest_name(brand: str, day: str) -> str:
-    slug = "".join(ch if ch.isalnum() else "-" for ch in brand.lower()).strip("-")
-    return f"digest-{slug}-{day}.html"
-
-
 @dag(
     dag_id="reputation_digest",
     schedule=_settings.setting("reputation_digest_schedule", "REPUTATION_DIGEST_SCHEDULE", "0 6 * * *"),
@@ -46,15 +41,12 @@ def reputation_digest() -> None:
     @task(map_index_template="{{ brand }}")
     def digest(brand: str) -> str:
         """Write (and, with `digest.send`, send) the brand's digest of the day before the run."""
-        from pathlib import Path
-
         from reputation.plugins import load_alerting
 
         logical: datetime = get_current_context()["logical_date"] or datetime.now(UTC)
         with _settings.project() as (config, store, _env):
             day = (logical.astimezone(config.brand(brand).zone) - timedelta(days=1)).date()
-            output = Path(config.digest.output_dir) / digest_name(brand, day.isoformat())
-            return str(load_alerting().digest(store, config, day, brand, output))
+            return str(load_alerting().digest(store, config, day, brand, config.digest.file_path(brand, day)))
 
     digest.expand(brand=brands())
 

@@ -389,9 +389,7 @@ def digest(
         except ValueError:
             raise InputError(f"--date {day!r}: use YYYY-MM-DD") from None
         zone = (settings.brand(brand) if brand else settings.brands[0]).zone
-        slug = "".join(ch if ch.isalnum() else "-" for ch in brand.lower()).strip("-") if brand else ""
-        name = f"digest-{slug + '-' if slug else ''}{(chosen or datetime.now(zone).date()).isoformat()}.html"
-        target = output or Path(settings.digest.output_dir) / name
+        target = output or settings.digest.file_path(brand, chosen or datetime.now(zone).date())
         if send:
             settings = settings.model_copy(update={"digest": settings.digest.model_copy(update={"send": True})})
         store = Store.open(settings.resolved_database_url())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import date
 from enum import IntEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -265,6 +266,11 @@ class AlertsConfig(_Strict):
         return self.sla_minutes.get(str(severity))
 
 
+def slug(brand: str) -> str:
+    """A brand name in file names and page anchors: "Volt Mart" -> "volt-mart"."""
+    return "".join(ch if ch.isalnum() else "-" for ch in brand.lower()).strip("-")
+
+
 class DigestConfig(_Strict):
     output_dir: str = "digests"
     history_days: int = Field(default=7, ge=1, le=90)
@@ -272,6 +278,11 @@ class DigestConfig(_Strict):
         default=None, description="where output_dir is served; Slack and email link <public_url>/<file name>"
     )
     send: bool = Field(default=False, description="send the Slack summary and email whenever the digest is built")
+
+    def file_path(self, brand: str | None, day: date) -> Path:
+        """Where a day's digest goes: digest-<brand>-<day>.html, or digest-<day>.html for all brands."""
+        name = slug(brand) if brand else ""
+        return Path(self.output_dir) / f"digest-{name + '-' if name else ''}{day.isoformat()}.html"
 
     @field_validator("public_url")
     @classmethod

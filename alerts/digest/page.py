@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from alerts.digest.records import BrandDigest, DayVolume
+from reputation.config import slug
 from reputation.spikes import format_p
 
 CHART_WIDTH = 420  # viewBox units: small enough that the labels stay legible on a phone
@@ -150,7 +151,7 @@ def local_time(value: datetime, zone: str) -> str:
 
 
 def brand_anchor(brand: str) -> str:
-    return "brand-" + "".join(ch if ch.isalnum() else "-" for ch in brand.lower()).strip("-")
+    return "brand-" + slug(brand)
 
 
 _environment = Environment(
