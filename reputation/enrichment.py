@@ -18,7 +18,8 @@ from reputation import cascades
 from reputation.config import Config
 from reputation.embeddings import Embedder, make_embedder
 from reputation.intent import detect_intent
-from reputation.issues import ISSUE_FADES_AFTER, MAX_LIVE_ISSUES, Complaint, Issue, IssueClusterer
+from reputation.issues import MAX_LIVE_ISSUES, Complaint, Issue, IssueClusterer
+from reputation.issues.catalog import is_live
 from reputation.issues.splits import REVIEW_SAMPLE, Split, issues_to_review, review
 from reputation.keywords import subject_terms
 from reputation.language import detect_language
@@ -121,7 +122,7 @@ class Enricher:
             _issue_from_row(row)
             for row in connection.execute(
                 select(issues)
-                .where(issues.c.merged_into.is_(None), issues.c.last_seen_at >= now - ISSUE_FADES_AFTER)
+                .where(is_live(now))
                 .order_by(issues.c.last_seen_at.desc())
                 .limit(MAX_LIVE_ISSUES * max(len(self.config.brands), 1))
             )

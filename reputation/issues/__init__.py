@@ -1,7 +1,6 @@
 """Complaint issues: incremental clustering with stable ids, labels and examples."""
 
 from reputation.issues.clustering import (
-    ISSUE_FADES_AFTER,
     JOIN_SIMILARITY,
     MAX_LIVE_ISSUES,
     Complaint,
@@ -14,7 +13,6 @@ from reputation.issues.linkage import average_linkage
 from reputation.issues.phrases import label_issues, phrases_of
 
 __all__ = [
-    "ISSUE_FADES_AFTER",
     "JOIN_SIMILARITY",
     "MAX_LIVE_ISSUES",
     "Complaint",

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, or_, select
 
 from reputation.errors import InputError
 from reputation.issues.clustering import ISSUE_FADES_AFTER
@@ -55,9 +55,14 @@ class IssueChange:
         return f"{self.change} {self.other_id or ''}".strip()
 
 
+def is_live(now: datetime) -> ColumnElement[bool]:
+    """An issue still matched by new complaints: not merged away, and not quiet for `ISSUE_FADES_AFTER`."""
+    return and_(issues.c.merged_into.is_(None), issues.c.last_seen_at >= now - ISSUE_FADES_AFTER)
+
+
 def live_issues(connection: Connection, now: datetime, brand: str | None = None, limit: int = 50) -> list[IssueEntry]:
     """Issues still matched (not merged, seen in the last 30 days), biggest first."""
-    query = select(issues).where(issues.c.merged_into.is_(None), issues.c.last_seen_at >= now - ISSUE_FADES_AFTER)
+    query = select(issues).where(is_live(now))
     if brand is not None:
         query = query.where(issues.c.brand == brand)
     rows = connection.execute(query.order_by(issues.c.size.desc(), issues.c.id).limit(limit))
