@@ -20,6 +20,7 @@ from reputation.config import Config, IssueSpikeRule, Severity
 from reputation.issues.trends import TrendParams, issue_trends
 from reputation.spread.spikes import SpikeParams, detect_volume_spike
 from reputation.store import as_utc
+from reputation.store.queries import enriched_mentions
 from reputation.store.schema import authors, cascades, enrichments, issues, mentions, source_runs
 
 # Only stories with activity this recent are looked at: detection cost follows
@@ -53,8 +54,7 @@ def detractor_posts(connection: Connection, config: Config, now: datetime) -> li
     """Negative posts that reach people: a big audience, a growing cascade or a predicted blow-up."""
     loudest_critic = (
         select(func.max(authors.c.followers))
-        .select_from(enrichments.join(mentions, mentions.c.key == enrichments.c.mention_key))
-        .join(authors, authors.c.key == mentions.c.author_key)
+        .select_from(enriched_mentions())
         .where(enrichments.c.cascade_key == cascades.c.root_key, enrichments.c.sentiment == "negative")
         .scalar_subquery()
     )
@@ -75,9 +75,7 @@ def detractor_posts(connection: Connection, config: Config, now: datetime) -> li
             issues.c.size.label("issue_size"),
             loudest_critic.label("loudest_critic"),
         )
-        .join(mentions, mentions.c.key == cascades.c.root_key)
-        .join(enrichments, enrichments.c.mention_key == mentions.c.key)
-        .join(authors, authors.c.key == mentions.c.author_key)
+        .select_from(cascades.join(enriched_mentions(), mentions.c.key == cascades.c.root_key))
         .outerjoin(issues, issues.c.id == enrichments.c.issue_id)
         .where(cascades.c.last_event_at >= now - ACTIVE_WINDOW, enrichments.c.sentiment == "negative")
     )
@@ -157,8 +155,7 @@ def complaints_by_person(
             authors.c.handle,
             enrichments.c.cascade_key,
         )
-        .join(enrichments, enrichments.c.mention_key == mentions.c.key)
-        .join(authors, authors.c.key == mentions.c.author_key)
+        .select_from(enriched_mentions())
         .where(
             mentions.c.created_at >= start,
             enrichments.c.sentiment == "negative",

@@ -28,6 +28,7 @@ from pydantic import (
 
 from reputation.errors import ConfigError
 from reputation.keywords import BrandMatcher, RuleSyntaxError, compile_rule
+from reputation.spread.spikes import SpikeParams
 
 DATABASE_URL_ENV = "REPUTATION_DATABASE_URL"
 CONFIG_PATH_ENV = "REPUTATION_CONFIG"
@@ -175,16 +176,22 @@ class IssueSpikeRule(_Strict):
         return max(1, self.baseline_days * 24 // self.window_hours)
 
 
+# The spike test's own defaults: the rule and a caller of the test without configuration agree.
+_SPIKE = SpikeParams()
+
+
 class VolumeSpikeRule(_Strict):
     """A brand's mention volume far above its hour-of-week baseline."""
 
     enabled: bool = True
-    window_hours: int = Field(default=1, ge=1, le=168)
-    weeks: int = Field(default=4, ge=1, description="weeks of history in the baseline")
-    min_history_days: float = Field(default=7.0, ge=0, description="warm-up: no spikes before this much history")
-    p_threshold: float = Field(default=1e-3, gt=0, lt=1)
-    min_ratio: float = Field(default=2.0, gt=1)
-    min_authors: int = Field(default=5, ge=0)
+    window_hours: int = Field(default=_SPIKE.window_hours, ge=1, le=168)
+    weeks: int = Field(default=_SPIKE.weeks, ge=1, description="weeks of history in the baseline")
+    min_history_days: float = Field(
+        default=_SPIKE.min_history_days, ge=0, description="warm-up: no spikes before this much history"
+    )
+    p_threshold: float = Field(default=_SPIKE.p_threshold, gt=0, lt=1)
+    min_ratio: float = Field(default=_SPIKE.min_ratio, gt=1)
+    min_authors: int = Field(default=_SPIKE.min_authors, ge=0)
     severity: SeverityField = Severity.MEDIUM
 
 

@@ -22,6 +22,7 @@ from reputation.keywords import subject_terms
 from reputation.spread import cascades
 from reputation.store import Store, as_utc, upsert
 from reputation.store.mentions import mark_enriched
+from reputation.store.queries import enriched_mentions
 from reputation.store.schema import enrichments, issue_changes, issues, mentions
 from reputation.text.embeddings import Embedder, make_embedder
 from reputation.text.intent import detect_intent
@@ -249,7 +250,7 @@ def recent_members(issue_id: str, limit: int = REVIEW_SAMPLE) -> Select[Any]:
     """An issue's most recent posts; found through the (partial) index of posts by issue, whatever the history."""
     return (
         select(mentions.c.key, mentions.c.brand, mentions.c.text, mentions.c.created_at)
-        .join(enrichments, enrichments.c.mention_key == mentions.c.key)
+        .select_from(enriched_mentions(author=None))
         .where(enrichments.c.issue_id == issue_id)
         .order_by(mentions.c.created_at.desc())
         .limit(limit)

@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from reputation.alerting import Alerting, RaisedAlert
@@ -25,7 +24,7 @@ from reputation.keywords import BrandMatcher
 from reputation.models import Mention
 from reputation.store import Store
 from reputation.store.mentions import SourceRun, load_state, record_run, save_batch
-from reputation.store.schema import mentions
+from reputation.store.queries import stored_brands
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +77,8 @@ class BrandAssigner:
 
     @staticmethod
     def _stored_brands(store: Store, keys: set[str]) -> dict[str, str | None]:
-        if not keys:
-            return {}
         with store.engine.connect() as connection:
-            rows = connection.execute(select(mentions.c.key, mentions.c.brand).where(mentions.c.key.in_(keys)))
-            return {row.key: row.brand for row in rows}
+            return stored_brands(connection, keys)
 
 
 def connector_for(source: SourceConfig, env: Mapping[str, str]) -> tuple[Connector, tuple[str, ...]]:

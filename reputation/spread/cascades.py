@@ -19,6 +19,7 @@ from sqlalchemy import Connection, delete, select, update
 
 from reputation.spread import seismic
 from reputation.store import as_utc, upsert
+from reputation.store.queries import enriched_mentions
 from reputation.store.schema import authors, cascades, enrichments, mentions
 
 _CONVERSATION_KINDS = {"reply", "comment", "quote"}
@@ -208,8 +209,7 @@ def load_events(connection: Connection, root_keys: Iterable[str], size: int = 50
                 enrichments.c.sentiment,
                 mentions.c.brand,
             )
-            .join(enrichments, enrichments.c.mention_key == mentions.c.key)
-            .join(authors, authors.c.key == mentions.c.author_key)
+            .select_from(enriched_mentions())
             .where(enrichments.c.cascade_key.in_(ordered[offset : offset + size]))
         ).all()
         for row in rows:
