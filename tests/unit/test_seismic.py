@@ -20,7 +20,7 @@ from reputation.seismic import (
     predict_from_stats,
     predict_many,
 )
-from reputation.seismic_eval import MARK_MEAN, simulate, spearman
+from evals.seismic_eval import MARK_MEAN, simulate, spearman
 
 HOUR = 3600.0
 
