@@ -29,7 +29,7 @@ import numpy as np
 from reputation.seismic import FloatArray, IntArray
 
 HORIZON_SECONDS = 30 * 86400.0
-MAX_EVENTS = 20_000
+MAX_EVENTS = 100_000
 BoolArray = np.ndarray[tuple[int], np.dtype[np.bool_]]
 
 

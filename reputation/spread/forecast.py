@@ -18,8 +18,10 @@ on.  The interval is the blend plus the cell's residual quantiles (split-conform
 style), so it holds about as often as it says on cascades like the history.
 
 ``uncertain`` is set where the cell's forecast was typically off by more than
-:data:`UNCERTAIN_ERROR` on its history, or where no cell has enough history: then
-the point forecast is the history's modest value (or naive), never a large number.
+:data:`UNCERTAIN_ERROR` on its history, where the interval spans more than a factor
+:data:`UNCERTAIN_SPREAD`, or where no cell has enough history (then the forecast is
+naive: the observed count, with the interval up to ``max_ratio`` times it).  The point
+forecast stays the cell's median-error optimum, never SEISMIC's runaway number.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from reputation.seismic import BoolArray, FloatArray
 from reputation.spread.prior import Cell, Prior, cell_index
 
 UNCERTAIN_ERROR = 0.5  # median relative error above which a forecast is flagged
+UNCERTAIN_SPREAD = 6.0  # (high + 1) / (low + 1) of the interval above which it is flagged
 
 
 @dataclass(frozen=True)
@@ -72,5 +75,5 @@ def forecast(
         predicted[i] = max(base * np.exp(center) - 1.0, observed[i])
         low[i] = min(max(base * np.exp(center + cell.low) - 1.0, observed[i]), predicted[i])
         high[i] = max(base * np.exp(center + cell.high) - 1.0, predicted[i])
-        uncertain[i] = cell.error > UNCERTAIN_ERROR
+        uncertain[i] = cell.error > UNCERTAIN_ERROR or (high[i] + 1.0) > UNCERTAIN_SPREAD * (low[i] + 1.0)
     return Forecast(predicted_final=predicted, low=low, high=high, uncertain=uncertain, level=prior.level)
