@@ -37,7 +37,8 @@ def score(prior: Prior, sim: Simulated, hours: float) -> dict[str, float]:
     batch = predict_flat(sim.times, sim.marks, sim.lengths, hours * 3600.0)
     observed = batch.observed.astype(np.float64)
     final = sim.final.astype(np.float64)
-    result = forecast(prior, ["*"] * observed.size, np.full(observed.size, hours * 3600.0), observed, batch.predicted_final)
+    ages = np.full(observed.size, hours * 3600.0)
+    result = forecast(prior, ["*"] * observed.size, ages, observed, batch.predicted_final)
     inside = (result.low <= final) & (final <= result.high)
     seismic_inside = (batch.low <= final) & (final <= batch.high)
     return {
@@ -55,7 +56,8 @@ def score(prior: Prior, sim: Simulated, hours: float) -> dict[str, float]:
 
 def _row(label: str, hours: float, s: dict[str, float]) -> str:
     return (
-        f"  {label:16s} {hours:>4.0f} h  n={s['n']:>5.0f}  obs/final {s['median_observed']:>4.0f}/{s['median_final']:<5.0f}"
+        f"  {label:16s} {hours:>4.0f} h  n={s['n']:>5.0f}"
+        f"  obs/final {s['median_observed']:>4.0f}/{s['median_final']:<5.0f}"
         f"  naive {s['naive']:.3f}  SEISMIC {s['seismic']:.3f}  blend {s['blend']:.3f}"
         f"  coverage {s['coverage']:.2f} (SEISMIC {s['seismic_coverage']:.2f})  uncertain {s['uncertain']:.2f}"
     )

@@ -48,7 +48,8 @@ def samples_at(sim: Simulated, ages_hours: tuple[float, ...], platform: str = AN
     parts = []
     for hours in ages_hours:
         batch = predict_flat(sim.times, sim.marks, sim.lengths, hours * 3600.0)
-        parts.append((np.full(sim.lengths.size, hours * 3600.0), batch.observed.astype(np.float64), batch.predicted_final))
+        ages = np.full(sim.lengths.size, hours * 3600.0)
+        parts.append((ages, batch.observed.astype(np.float64), batch.predicted_final))
     return Samples(
         platform=[platform] * (sim.lengths.size * len(ages_hours)),
         age_seconds=np.concatenate([p[0] for p in parts]),

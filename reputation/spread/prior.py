@@ -132,11 +132,11 @@ def fit(samples: Samples, level: float = 0.9, min_cell: int = MIN_CELL, max_rati
     for row, ((age, size), platform) in enumerate(zip(index, samples.platform, strict=True)):
         for key in {platform, ANY_PLATFORM}:
             groups.setdefault((key, age, size), []).append(row)
-    cells = {}
-    for key, rows in groups.items():
+    cells: dict[tuple[str, int, int], Cell] = {}
+    for group, rows in groups.items():
         if len(rows) >= min_cell:
             chosen = np.array(rows)
-            cells[key] = _fit_cell(
+            cells[group] = _fit_cell(
                 growth[chosen], seismic[chosen], samples.observed[chosen], samples.final[chosen], level
             )
     return Prior(level=level, max_ratio=max_ratio, cells=cells)

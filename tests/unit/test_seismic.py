@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from evals.seismic_eval import MARK_MEAN, simulate, spearman
 from reputation.cascade_csv import predict_csv
 from reputation.errors import InputError
 from reputation.seismic import (
@@ -23,7 +24,6 @@ from reputation.seismic import (
 )
 from reputation.spread.forecast import Forecast, forecast
 from reputation.spread.prior import shipped
-from evals.seismic_eval import MARK_MEAN, simulate, spearman
 
 HOUR = 3600.0
 
