@@ -163,11 +163,11 @@ def _fit_cell(growth: FloatArray, seismic: FloatArray, observed: FloatArray, fin
     low, high = np.quantile(residual, [tail, 1.0 - tail])
     return Cell(
         count=int(growth.size),
-        history=round(history, 4),
+        history=round(history, 6),
         weight=weight,
-        shift=round(shift, 4),
-        low=round(float(low), 4),
-        high=round(float(high), 4),
+        shift=round(shift, 6),
+        low=round(float(low), 6),
+        high=round(float(high), 6),
         error=round(error, 4),
         naive_error=round(naive_error, 4),
     )
