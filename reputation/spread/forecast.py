@@ -78,3 +78,15 @@ def forecast(
         high[i] = max(np.ceil(base * np.exp(center + cell.high) - 1.0), predicted[i])
         uncertain[i] = cell.error > UNCERTAIN_ERROR or (high[i] + 1.0) > UNCERTAIN_SPREAD * (low[i] + 1.0)
     return Forecast(predicted_final=predicted, low=low, high=high, uncertain=uncertain, level=prior.level)
+
+
+def describe(final: float | None, low: float | None, high: float | None, uncertain: bool | None, level: float) -> str:
+    """How alerts and the digest word a forecast: the range, not one number ("" when there is none)."""
+    if final is None:
+        return ""
+    if low is None or high is None:  # stored before forecasts had intervals
+        return f"{final:,.0f}"
+    span = f"{low:,.0f}\u2013{high:,.0f}"
+    if uncertain:
+        return f"uncertain, {span} ({level:.0%} range)"
+    return f"{final:,.0f} ({level:.0%} range {span})"
