@@ -73,7 +73,9 @@ def test_the_store_history_takes_over_its_cells_and_predictions_carry_an_interva
     now = BASE_TIME + timedelta(minutes=10_000 + 60)
     with store.transaction() as connection:
         connection.execute(  # the late replies have not happened yet
-            enrichments.delete().where(enrichments.c.mention_key.like("x:new-r%"), enrichments.c.mention_key > "x:new-r1")
+            enrichments.delete().where(
+                enrichments.c.mention_key.like("x:new-r%"), enrichments.c.mention_key > "x:new-r1"
+            )
         )
         (metrics,) = cascades.refresh(connection, {"x:new"}, now, cascades.predict_with_seismic, learned)
         row = connection.execute(select(cascade_table).where(cascade_table.c.root_key == "x:new")).one()
