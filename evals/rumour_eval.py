@@ -28,7 +28,7 @@ import numpy as np
 from evals.spread_prior import MIN_FINAL
 from reputation.seismic import predict_many
 from reputation.spread.forecast import forecast
-from reputation.spread.prior import Prior, Samples, fit, shipped
+from reputation.spread.prior import Prior, Samples, fit, recent_share, shipped
 
 HOURS = (0.25, 0.5, 1.0)
 FIT_HOURS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 24.0)
@@ -62,6 +62,10 @@ def _seismic(cascades: list[Cascade], hours: float) -> tuple[np.ndarray, np.ndar
     return np.array([float(r.observed) for r in results]), np.array([r.predicted_final for r in results])
 
 
+def _recent(cascades: list[Cascade], hours: float) -> np.ndarray:
+    return np.array([recent_share(times[1:], hours * 3600.0) for times, _ in cascades])
+
+
 def real_prior(cascades: list[Cascade]) -> Prior:
     final = np.array([float(len(times) - 1) for times, _ in cascades])
     parts = [(hours, *_seismic(cascades, hours)) for hours in FIT_HOURS]
@@ -69,6 +73,7 @@ def real_prior(cascades: list[Cascade]) -> Prior:
         platform=["*"] * (len(cascades) * len(parts)),
         age_seconds=np.concatenate([np.full(len(cascades), h * 3600.0) for h, _, _ in parts]),
         observed=np.concatenate([obs for _, obs, _ in parts]),
+        recent=np.concatenate([_recent(cascades, h) for h, _, _ in parts]),
         seismic_final=np.concatenate([s for _, _, s in parts]),
         final=np.tile(final, len(parts)),
     )
@@ -80,7 +85,8 @@ def report(label: str, prior: Prior, cascades: list[Cascade]) -> None:
     final = np.array([float(len(times) - 1) for times, _ in cascades])
     for hours in HOURS:
         observed, seismic = _seismic(cascades, hours)
-        result = forecast(prior, ["*"] * final.size, np.full(final.size, hours * 3600.0), observed, seismic)
+        ages = np.full(final.size, hours * 3600.0)
+        result = forecast(prior, ["*"] * final.size, ages, observed, _recent(cascades, hours), seismic)
         inside = (result.low <= final) & (final <= result.high)
         print(
             f"  {label:24s} {hours:>5.2f} h  n={final.size}  naive {np.median((final - observed) / final):.3f}"

@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from evals.cascade_sim import REGIMES, Simulated
-from evals.spread_prior import AGES_HOURS, merge, samples_at, split
+from evals.spread_prior import AGES_HOURS, merge, recent_shares, samples_at, split
 from reputation.seismic import predict, predict_flat
 from reputation.spread.forecast import forecast
-from reputation.spread.prior import Prior, fit, shipped
+from reputation.spread.prior import Prior, fit, recent_share, shipped
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "cascades" / "seismic_example_cascade.csv"
 EXAMPLE_FINAL = 15_562
@@ -38,7 +38,8 @@ def score(prior: Prior, sim: Simulated, hours: float) -> dict[str, float]:
     observed = batch.observed.astype(np.float64)
     final = sim.final.astype(np.float64)
     ages = np.full(observed.size, hours * 3600.0)
-    result = forecast(prior, ["*"] * observed.size, ages, observed, batch.predicted_final)
+    recent = recent_shares(sim, hours)
+    result = forecast(prior, ["*"] * observed.size, ages, observed, recent, batch.predicted_final)
     inside = (result.low <= final) & (final <= result.high)
     seismic_inside = (batch.low <= final) & (final <= batch.high)
     return {
@@ -72,7 +73,8 @@ def _example(prior: Prior) -> None:
     for hours in SCORED_HOURS:
         seismic = predict(data[:, 0].tolist(), data[:, 1].tolist(), hours * 3600.0)
         obs = np.array([float(seismic.observed)])
-        result = forecast(prior, ["*"], np.array([hours * 3600.0]), obs, np.array([seismic.predicted_final]))
+        recent = np.array([recent_share(data[1:, 0].tolist(), hours * 3600.0)])
+        result = forecast(prior, ["*"], np.array([hours * 3600.0]), obs, recent, np.array([seismic.predicted_final]))
         blended = float(result.predicted_final[0])
         print(
             f"  {hours:.0f} h: observed {seismic.observed:,}  SEISMIC {seismic.predicted_final:,.0f}"

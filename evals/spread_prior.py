@@ -43,6 +43,18 @@ def subset(sim: Simulated, chosen: np.ndarray[tuple[int], np.dtype[np.int64]]) -
     )
 
 
+def recent_shares(sim: Simulated, hours: float) -> np.ndarray[tuple[int], np.dtype[np.float64]]:
+    """:func:`reputation.spread.prior.recent_share` of every cascade of ``sim`` at ``hours``."""
+    age = hours * 3600.0
+    seg = np.repeat(np.arange(sim.lengths.size), sim.lengths)
+    starts = np.concatenate([[0], np.cumsum(sim.lengths)[:-1]])
+    event = np.ones(sim.times.size, dtype=bool)
+    event[starts] = False  # the roots
+    seen = event & (sim.times >= 0) & (sim.times <= age)
+    late = np.bincount(seg[seen & (sim.times > age / 2)], minlength=sim.lengths.size)
+    return (late / np.maximum(np.bincount(seg[seen], minlength=sim.lengths.size), 1)).astype(np.float64)
+
+
 def samples_at(sim: Simulated, ages_hours: tuple[float, ...], platform: str = ANY_PLATFORM) -> Samples:
     """Every cascade of ``sim`` seen at every age, with SEISMIC's prediction then."""
     parts = []
@@ -54,6 +66,7 @@ def samples_at(sim: Simulated, ages_hours: tuple[float, ...], platform: str = AN
         platform=[platform] * (sim.lengths.size * len(ages_hours)),
         age_seconds=np.concatenate([p[0] for p in parts]),
         observed=np.concatenate([p[1] for p in parts]),
+        recent=np.concatenate([recent_shares(sim, hours) for hours in ages_hours]),
         seismic_final=np.concatenate([p[2] for p in parts]),
         final=np.tile(sim.final.astype(np.float64), len(ages_hours)),
     )
@@ -64,6 +77,7 @@ def merge(parts: list[Samples]) -> Samples:
         platform=[p for part in parts for p in part.platform],
         age_seconds=np.concatenate([part.age_seconds for part in parts]),
         observed=np.concatenate([part.observed for part in parts]),
+        recent=np.concatenate([part.recent for part in parts]),
         seismic_final=np.concatenate([part.seismic_final for part in parts]),
         final=np.concatenate([part.final for part in parts]),
     )

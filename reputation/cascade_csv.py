@@ -31,7 +31,7 @@ import numpy as np
 from reputation.errors import InputError
 from reputation.seismic import DEFAULT_PARAMS, SeismicParams, predict_many
 from reputation.spread.forecast import forecast
-from reputation.spread.prior import ANY_PLATFORM, Prior, shipped
+from reputation.spread.prior import ANY_PLATFORM, Prior, recent_share, shipped
 
 _COLUMNS = ("cascade_id", "time", "followers")
 _MISSING = {"", "na", "n/a", "nan", "null", "none"}
@@ -117,6 +117,7 @@ def predict_csv(
             [ANY_PLATFORM] * len(results),
             np.full(len(results), age),
             observed,
+            np.array([recent_share(cascades[key].times, age) for key in chunk]),
             np.array([result.predicted_final for result in results]),
         )
         for i, (key, result) in enumerate(zip(chunk, results, strict=True)):

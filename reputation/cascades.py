@@ -19,7 +19,7 @@ from sqlalchemy import Connection, delete, select, update
 
 from reputation import seismic
 from reputation.spread.forecast import forecast
-from reputation.spread.prior import Prior, Samples, fit, shipped
+from reputation.spread.prior import Prior, Samples, fit, recent_share, shipped
 from reputation.store import as_utc, upsert
 from reputation.store.schema import authors, cascades, enrichments, mentions
 
@@ -219,6 +219,7 @@ def predict_with_seismic(measured: Measured, now: datetime, prior: Prior) -> lis
         [_platform(metrics.root_key) for metrics, _ in measured],
         ages,
         np.array([float(result.observed) for result in raw]),
+        np.array([recent_share(times[1:], age) for (times, _), age in zip(inputs, ages.tolist(), strict=True)]),
         np.array([result.predicted_final for result in raw]),
     )
     return [
@@ -265,6 +266,7 @@ def learned_prior(connection: Connection, now: datetime, base: Prior | None = No
         platform=platforms,
         age_seconds=np.array(ages),
         observed=np.array([float(result.observed) for result in raw]),
+        recent=np.array([recent_share(times[1:], age) for (times, _), age in zip(inputs, ages, strict=True)]),
         seismic_final=np.array([result.predicted_final for result in raw]),
         final=np.array(finals),
     )

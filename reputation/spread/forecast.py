@@ -8,7 +8,7 @@ growth that cascades of the same age and size (and platform) actually showed:
     s = log((seismic_final + 1) / (observed + 1))    SEISMIC's estimate of y
     blend = w * s + (1 - w) * h + d
 
-per cell (platform, age bin, observed-size bin) of a :class:`~reputation.spread.prior.Prior`,
+per cell (platform, age bin, observed-size bin, tempo) of a :class:`~reputation.spread.prior.Prior`,
 where ``h`` is the median growth in the cell's history, ``w`` the weight SEISMIC earned
 there (near 0 for a handful of events, higher once there is evidence) and ``d`` the
 shift that makes the point forecast best in median relative error.  ``w`` and ``d``
@@ -56,9 +56,11 @@ def forecast(
     platforms: list[str],
     age_seconds: FloatArray,
     observed: FloatArray,
+    recent: FloatArray,
     seismic_final: FloatArray,
 ) -> Forecast:
-    """Blend SEISMIC's finals with the prior's history, one cascade per entry."""
+    """Blend SEISMIC's finals with the prior's history, one cascade per entry (``recent``: see
+    :func:`~reputation.spread.prior.recent_share`)."""
     count = observed.size
     predicted = observed.astype(np.float64).copy()
     low = observed.astype(np.float64).copy()
@@ -66,7 +68,7 @@ def forecast(
     uncertain = np.ones(count, dtype=bool)
     growth = np.log((np.maximum(seismic_final, observed) + 1.0) / (observed + 1.0))
     for i in range(count):
-        cell = prior.lookup(platforms[i], *cell_index(float(age_seconds[i]), float(observed[i])))
+        cell = prior.lookup(platforms[i], *cell_index(float(age_seconds[i]), float(observed[i]), float(recent[i])))
         if cell is None:
             high[i] = max(observed[i], 1.0) * prior.max_ratio
             continue

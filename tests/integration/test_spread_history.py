@@ -59,13 +59,13 @@ def test_the_store_history_takes_over_its_cells_and_predictions_carry_an_interva
 
     with store.transaction() as connection:
         learned = cascades.learned_prior(connection, later)
-    age, size = cell_index(3600.0, len(EARLY_MINUTES))
-    own = learned.lookup("x", age, size)
+    age, size, tempo = cell_index(3600.0, len(EARLY_MINUTES), 0.5)  # one of the two replies after 30 min
+    own = learned.lookup("x", age, size, tempo)
     assert own is not None and own.count == FINISHED  # one sample per finished cascade at 1 h
-    base = shipped().lookup("*", age, size)
-    assert learned.lookup("reddit", age, size) == own  # "*" cells also learn from every platform
-    far_age, far_size = cell_index(72 * 3600.0, 400.0)  # nothing in the store that big: the shipped cell stays
-    assert learned.lookup("x", far_age, far_size) == shipped().lookup("x", far_age, far_size)
+    base = shipped().lookup("*", age, size, tempo)
+    assert learned.lookup("reddit", age, size, tempo) == own  # "*" cells also learn from every platform
+    far = cell_index(72 * 3600.0, 400.0, 0.1)  # nothing in the store that big: the shipped cell stays
+    assert learned.lookup("x", *far) == shipped().lookup("x", *far)
     assert own != base
 
     # A new cascade like them, 1 h old with 2 replies: the store's history says it grows ~14x.

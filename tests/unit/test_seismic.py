@@ -23,7 +23,7 @@ from reputation.seismic import (
     predict_many,
 )
 from reputation.spread.forecast import Forecast, forecast
-from reputation.spread.prior import shipped
+from reputation.spread.prior import recent_share, shipped
 
 HOUR = 3600.0
 
@@ -263,7 +263,7 @@ def test_predict_csv_groups_unsorted_rows(tmp_path: Path) -> None:
     by_id = {line["cascade_id"]: line for line in lines}
     assert by_id["a"]["observed"] == 3  # 120, 30, 60; -5 dropped, 7200 not yet seen
     assert by_id["b"]["observed"] == 2
-    expected = _blend(predict([0, 120, -5, 30, 60], [1000, 7, 3, None, 12], HOUR), HOUR)
+    expected = _blend(predict([0, 120, -5, 30, 60], [1000, 7, 3, None, 12], HOUR), [0, 120, -5, 30, 60], HOUR)
     assert by_id["a"]["predicted_final"] == expected.predicted_final[0]
     assert by_id["a"]["interval"] == [expected.low[0], expected.high[0]]
     assert by_id["a"]["uncertain"] is bool(expected.uncertain[0])
@@ -278,13 +278,15 @@ def test_predict_csv_without_root_row_and_extra_columns(tmp_path: Path) -> None:
     path = _write(tmp_path, "time,followers,cascade_id,note\n5,3,x,hi\n9,,x,\n")
     (line,) = predict_csv(path, HOUR)
     assert line["observed"] == 2
-    assert line["predicted_final"] == _blend(predict([0, 5, 9], [None, 3, None], HOUR), HOUR).predicted_final[0]
+    expected = _blend(predict([0, 5, 9], [None, 3, None], HOUR), [0, 5, 9], HOUR)
+    assert line["predicted_final"] == expected.predicted_final[0]
 
 
-def _blend(result: Prediction, age: float) -> Forecast:
+def _blend(result: Prediction, times: list[float], age: float) -> Forecast:
     """What the CSV path should give for one cascade SEISMIC predicted as ``result``."""
     observed = np.array([float(result.observed)])
-    return forecast(shipped(), ["*"], np.array([age]), observed, np.array([result.predicted_final]))
+    recent = np.array([recent_share(times[1:], age)])
+    return forecast(shipped(), ["*"], np.array([age]), observed, recent, np.array([result.predicted_final]))
 
 
 @pytest.mark.parametrize(
