@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import insert, select
 
+from alerts.rules import detractor_posts
 from reputation import cascades
 from reputation.models import Kind
 from reputation.spread.prior import cell_index, shipped
@@ -13,6 +14,7 @@ from reputation.store import Store
 from reputation.store.mentions import save_batch
 from reputation.store.schema import cascades as cascade_table
 from reputation.store.schema import enrichments
+from tests.conftest import make_config
 from tests.factories import BASE_TIME, mention
 
 # Every finished cascade: 2 replies in the first hour, then 38 more over two days (growth x13.7 at 1 h).
@@ -84,3 +86,23 @@ def test_the_store_history_takes_over_its_cells_and_predictions_carry_an_interva
     assert row.predicted_low <= len(EARLY_MINUTES + LATE_MINUTES) <= row.predicted_high
     assert abs(row.predicted_final - 40) / 40 < 0.25
     assert row.prediction_uncertain is False
+
+
+def test_an_uncertain_forecast_alone_does_not_raise_a_detractor_alert(store: Store) -> None:
+    _save_cascade(store, "loud", start_minutes=0)
+    now = BASE_TIME + timedelta(days=3)
+    rules = {"detractor": {"min_reach": 10**9, "min_cascade": 1000, "min_predicted": 30}}
+    config = make_config(alerts={"rules": rules})
+    with store.transaction() as connection:
+        cascades.refresh(connection, {"x:loud"}, now)
+        forecast = {"predicted_final": 60.0, "predicted_low": 20.0, "predicted_high": 400.0}
+        update = cascade_table.update().where(cascade_table.c.root_key == "x:loud")
+        connection.execute(update.values(**forecast, prediction_uncertain=False))
+        (sure,) = detractor_posts(connection, config, now)
+        connection.execute(update.values(prediction_uncertain=True))
+        unsure = detractor_posts(connection, config, now)
+        connection.execute(update.values(predicted_low=35.0))
+        (low_end_enough,) = detractor_posts(connection, config, now)
+    assert sure.facts["predicted_low"] == 20.0 and sure.facts["prediction_uncertain"] is False
+    assert unsure == []  # 60 is likely, but only 20 is sure enough to act on
+    assert low_end_enough.facts["prediction_uncertain"] is True
