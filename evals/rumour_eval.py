@@ -77,8 +77,7 @@ def real_prior(cascades: list[Cascade]) -> Prior:
         seismic_final=np.concatenate([s for _, _, s in parts]),
         final=np.tile(final, len(parts)),
     )
-    own = fit(samples, min_cell=15)
-    return Prior(level=own.level, max_ratio=own.max_ratio, cells=own.cells, source="rumour").over(shipped())
+    return fit(samples, min_cell=15, min_final=MIN_FINAL, source="rumour").over(shipped())
 
 
 def report(label: str, prior: Prior, cascades: list[Cascade]) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from evals.cascade_sim import REGIMES, Simulated
-from evals.spread_prior import AGES_HOURS, merge, recent_shares, samples_at, split
+from evals.spread_prior import AGES_HOURS, MIN_FINAL, merge, recent_shares, samples_at, split
 from reputation.seismic import predict, predict_flat
 from reputation.spread.forecast import forecast
 from reputation.spread.prior import Prior, fit, recent_share, shipped
@@ -93,7 +93,7 @@ def main() -> None:
             print(_row(f"shipped/{regime}", hours, score(prior, held_out, hours)))
     for regime, (_, held_out) in halves.items():
         others = [samples_at(halves[other][0], AGES_HOURS) for other in REGIMES if other != regime]
-        without = fit(merge(others))
+        without = fit(merge(others), min_final=MIN_FINAL)
         for hours in SCORED_HOURS:
             print(_row(f"without {regime}", hours, score(without, held_out, hours)))
     _example(prior)

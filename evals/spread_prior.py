@@ -92,10 +92,9 @@ def split(regime: str) -> tuple[Simulated, Simulated]:
 
 def build() -> Prior:
     parts = [samples_at(split(regime)[0], AGES_HOURS) for regime in REGIMES]
-    prior = fit(merge(parts))
     counts = ", ".join(f"{name} {COUNT[name]} (seed {SEEDS[name]})" for name in REGIMES)
     source = f"simulated cascades, evals/cascade_sim.py: {counts}; even-numbered cascades with final >= {MIN_FINAL}"
-    return Prior(level=prior.level, max_ratio=prior.max_ratio, cells=prior.cells, source=source)
+    return fit(merge(parts), min_final=MIN_FINAL, source=source)
 
 
 def main() -> None:

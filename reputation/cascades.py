@@ -270,8 +270,8 @@ def learned_prior(connection: Connection, now: datetime, base: Prior | None = No
         seismic_final=np.array([result.predicted_final for result in raw]),
         final=np.array(finals),
     )
-    own = fit(samples, level=base.level, max_ratio=base.max_ratio)
-    return Prior(level=own.level, max_ratio=own.max_ratio, cells=own.cells, source="store").over(base)
+    own = fit(samples, level=base.level, max_ratio=base.max_ratio, min_final=HISTORY_MIN_FINAL, source="store")
+    return own.over(base)
 
 
 def load_events(connection: Connection, root_keys: Iterable[str], size: int = 500) -> dict[str, list[CascadeEvent]]:

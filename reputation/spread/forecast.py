@@ -77,6 +77,8 @@ def forecast(
         predicted[i] = max(base * np.exp(center) - 1.0, observed[i])
         # Sizes are whole numbers: the interval's ends are too (rounded outward).
         low[i] = min(max(np.floor(base * np.exp(center + cell.low) - 1.0), observed[i]), predicted[i])
+        if observed[i] < prior.min_final:  # it may never get to the sizes the history is made of
+            low[i] = observed[i]
         high[i] = max(np.ceil(base * np.exp(center + cell.high) - 1.0), predicted[i])
         uncertain[i] = cell.error > UNCERTAIN_ERROR or (high[i] + 1.0) > UNCERTAIN_SPREAD * (low[i] + 1.0)
     return Forecast(predicted_final=predicted, low=low, high=high, uncertain=uncertain, level=prior.level)

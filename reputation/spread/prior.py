@@ -72,6 +72,9 @@ class Prior:
     max_ratio: float  # upper end of the interval, times observed, where no cell fits
     cells: dict[Key, Cell] = field(default_factory=dict)
     source: str = ""
+    # The history holds only cascades that reached this many events: below it, whether a
+    # cascade gets there at all is not in the history, so the interval starts at the observed count.
+    min_final: int = 0
 
     def lookup(self, platform: str, age: int, size: int, tempo: int) -> Cell | None:
         """The platform's cell, else any platform's, first at this tempo then at any; else the
@@ -95,6 +98,7 @@ class Prior:
             max_ratio=base.max_ratio,
             cells={**base.cells, **self.cells},
             source=f"{self.source} over {base.source}".strip(),
+            min_final=max(self.min_final, base.min_final),
         )
 
     def to_json(self) -> str:
@@ -106,6 +110,7 @@ class Prior:
             "level": self.level,
             "max_ratio": self.max_ratio,
             "source": self.source,
+            "min_final": self.min_final,
             "age_edges_hours": AGE_EDGES_HOURS,
             "size_edges": SIZE_EDGES,
             "tempo_edges": TEMPO_EDGES,
@@ -127,7 +132,13 @@ class Prior:
             )
             for row in body["cells"]
         }
-        return cls(level=float(body["level"]), max_ratio=float(body["max_ratio"]), cells=cells, source=body["source"])
+        return cls(
+            level=float(body["level"]),
+            max_ratio=float(body["max_ratio"]),
+            cells=cells,
+            source=str(body["source"]),
+            min_final=int(body["min_final"]),
+        )
 
 
 @cache
@@ -148,11 +159,18 @@ class Samples:
     final: FloatArray
 
 
-def fit(samples: Samples, level: float = 0.9, min_cell: int = MIN_CELL, max_ratio: float = 20.0) -> Prior:
+def fit(
+    samples: Samples,
+    level: float = 0.9,
+    min_cell: int = MIN_CELL,
+    max_ratio: float = 20.0,
+    min_final: int = 0,
+    source: str = "",
+) -> Prior:
     """One cell per (platform, age bin, size bin, tempo bin) with at least ``min_cell`` samples.
 
     Each platform gets its own cells and every sample also counts for ``ANY_PLATFORM``
-    and for ``ANY_TEMPO``.
+    and for ``ANY_TEMPO``.  ``min_final``: the smallest final size the samples were chosen with.
     """
     growth = np.log((samples.final + 1.0) / (samples.observed + 1.0))
     seismic = np.log((np.maximum(samples.seismic_final, samples.observed) + 1.0) / (samples.observed + 1.0))
@@ -174,7 +192,7 @@ def fit(samples: Samples, level: float = 0.9, min_cell: int = MIN_CELL, max_rati
             cells[group] = _fit_cell(
                 growth[chosen], seismic[chosen], samples.observed[chosen], samples.final[chosen], level
             )
-    return Prior(level=level, max_ratio=max_ratio, cells=cells)
+    return Prior(level=level, max_ratio=max_ratio, cells=cells, source=source, min_final=min_final)
 
 
 def _fit_cell(growth: FloatArray, seismic: FloatArray, observed: FloatArray, final: FloatArray, level: float) -> Cell:
