@@ -18,6 +18,7 @@ from sqlalchemy import Connection, func, select
 
 from reputation.config import Config, IssueSpikeRule, Severity
 from reputation.issues.trends import TrendParams, issue_trends
+from reputation.spread.prior import shipped
 from reputation.spread.spikes import SpikeParams, detect_volume_spike
 from reputation.store import as_utc
 from reputation.store.queries import enriched_mentions
@@ -82,7 +83,8 @@ def detractor_posts(connection: Connection, config: Config, now: datetime) -> li
     findings = []
     for row in connection.execute(query):
         rule = config.detractor_rule(row.brand)
-        predicted = row.predicted_final or 0.0
+        # An uncertain forecast counts only with its low end: it must not raise a blow-up alert.
+        predicted = (row.predicted_low if row.prediction_uncertain else row.predicted_final) or 0.0
         qualifies = row.reach >= rule.min_reach or row.size >= rule.min_cascade or predicted >= rule.min_predicted
         if not rule.enabled or row.compound > rule.max_compound or not qualifies:
             continue
@@ -127,6 +129,10 @@ def detractor_posts(connection: Connection, config: Config, now: datetime) -> li
                     "velocity_per_hour": row.velocity_per_hour,
                     "negative_share": round(row.negative_share, 2),
                     "predicted_final": row.predicted_final,
+                    "predicted_low": row.predicted_low,
+                    "predicted_high": row.predicted_high,
+                    "prediction_uncertain": row.prediction_uncertain,
+                    "prediction_level": shipped().level,
                     "issue_id": row.issue_id,
                     "issue_label": row.issue_label,
                     "issue_size": row.issue_size,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ from reputation.issues.catalog import is_live
 from reputation.issues.splits import REVIEW_SAMPLE, Split, issues_to_review, review
 from reputation.keywords import subject_terms
 from reputation.spread import cascades
+from reputation.spread.prior import Prior
 from reputation.store import Store, as_utc, upsert
 from reputation.store.mentions import mark_enriched
 from reputation.store.queries import enriched_mentions
@@ -45,6 +46,9 @@ class Enricher:
     def __init__(self, config: Config, predict: cascades.PredictFinal | None = cascades.predict_with_seismic) -> None:
         self.config = config
         self.predict = predict
+        # What predictions shrink toward: re-learned from the store's finished cascades once a day.
+        self.prior: Prior | None = None
+        self.prior_day: date | None = None
         self.analyzers = {brand.name: SentimentAnalyzer(overrides=brand.lexicon) for brand in config.brands}
         self.default_analyzer = SentimentAnalyzer()
         # Brand names must not decide which issue a complaint belongs to.
@@ -108,7 +112,9 @@ class Enricher:
             update=[column for column in results[0] if column != "mention_key"],
         )
         mark_enriched(connection, [row.key for row in rows])
-        measured = cascades.refresh(connection, set(cascade_of.values()), now, self.predict)
+        if self.predict and self.prior_day != now.date():
+            self.prior, self.prior_day = cascades.learned_prior(connection, now), now.date()
+        measured = cascades.refresh(connection, set(cascade_of.values()), now, self.predict, self.prior)
         report.enriched += len(rows)
         report.complaints += len(complaints)
         report.cascades += len(measured)

@@ -235,6 +235,9 @@ def _spreading(connection: Connection, brand: str, day_start: datetime, day_end:
             reach=row.reach,
             negative_share=row.negative_share,
             predicted_final=row.predicted_final,
+            predicted_low=row.predicted_low,
+            predicted_high=row.predicted_high,
+            prediction_uncertain=row.prediction_uncertain,
         )
         for row in rows
     ]

@@ -77,6 +77,9 @@ class SpreadLine:
     reach: int
     negative_share: float
     predicted_final: float | None
+    predicted_low: float | None = None  # the interval that holds the final size 9 times in 10
+    predicted_high: float | None = None
+    prediction_uncertain: bool | None = None  # too loose to act on: show the range only
 
 
 @dataclass(frozen=True)

@@ -280,7 +280,7 @@ def cascades_predict(
     file: Annotated[Path, typer.Argument(help="CSV with columns cascade_id,time,followers")],
     observe: Annotated[float, typer.Option("--observe", help="seconds since each root post to use")],
 ) -> None:
-    """Predicted final size of each cascade in an event file, one JSON line each."""
+    """Predicted final size of each cascade in an event file, with its 90% range, one JSON line each."""
     from reputation.cli.cascade_csv import predict_csv
 
     with _errors():
