@@ -24,7 +24,8 @@ from reputation.enrichment import Enricher, EnrichReport
 from reputation.keywords import BrandMatcher
 from reputation.models import Mention
 from reputation.store import Store
-from reputation.store.mentions import SourceRun, load_state, record_run, save_batch
+from reputation.store.mentions import SourceRun, load_state, record_run
+from reputation.store.quarantine import save_page
 from reputation.store.schema import mentions
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class CollectResult:
     run: SourceRun
     off_topic: int = 0
     problems: list[str] = field(default_factory=list)
+    quarantined: list[str] = field(default_factory=list)
 
 
 class BrandAssigner:
@@ -114,8 +116,11 @@ def collect(store: Store, config: Config, source: SourceConfig, env: Mapping[str
         state = load_state(store, source.name)
         for batch in connector.fetch(source.query, state):
             kept, off_topic = assigner.assign(store, batch.mentions)
-            with store.transaction() as connection:
-                result.run.stored += save_batch(connection, source.name, kept, batch.state, utcnow())
+            page = save_page(store, source.name, kept, batch.state, utcnow())
+            result.run.stored += page.stored
+            for refused in page.quarantined:
+                log.warning("source %s: quarantined %s", source.name, refused)
+            result.quarantined.extend(page.quarantined)
             result.run.fetched += len(batch.mentions)
             result.off_topic += off_topic
             for problem in batch.problems:

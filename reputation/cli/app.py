@@ -111,6 +111,7 @@ def _cycle(store: Store, config: Config, *, quiet: bool = False) -> dict[str, An
             "stored_new": c.run.stored,
             "off_topic": c.off_topic,
             "skipped": len(c.problems),
+            "quarantined": len(c.quarantined),
             "error": c.run.error,
         }
         for c in report.collected
@@ -127,12 +128,14 @@ def _cycle(store: Store, config: Config, *, quiet: bool = False) -> dict[str, An
         for collected in report.collected:
             for problem in collected.problems[:20]:
                 err.print(Text(f"skipped {problem}", style="yellow"))
+            for refused in collected.quarantined[:20]:
+                err.print(Text(f"quarantined {refused}", style="yellow"))
             if collected.run.error:
                 err.print(Text(f"source {collected.run.source} failed: {collected.run.error}", style="red"))
         for alert in report.alerts:
             print_alert(alert)
         table = Table(title="Cycle", show_header=True)
-        for column in ("source", "fetched", "new", "off-topic", "skipped", "status"):
+        for column in ("source", "fetched", "new", "off-topic", "skipped", "quarantined", "status"):
             table.add_column(column)
         for s in sources:
             table.add_row(
@@ -141,6 +144,7 @@ def _cycle(store: Store, config: Config, *, quiet: bool = False) -> dict[str, An
                 str(s["stored_new"]),
                 str(s["off_topic"]),
                 str(s["skipped"]),
+                str(s["quarantined"]),
                 Text("failed" if s["error"] else "ok"),
             )
         out.print(table)
@@ -217,6 +221,8 @@ def fetch(
         for batch in connector.fetch(query, None):
             for problem in batch.problems:
                 err.print(Text(f"skipped {problem}", style="yellow"))
+            for refused in collected.quarantined[:20]:
+                err.print(Text(f"quarantined {refused}", style="yellow"))
             for mention in batch.mentions:
                 if since_at and mention.created_at < since_at:
                     continue
