@@ -23,6 +23,7 @@ from reputation.connector import Connector, SourceSettings, load_connector
 from reputation.enrichment import Enricher, EnrichReport
 from reputation.keywords import BrandMatcher
 from reputation.models import Mention
+from reputation.redaction import scrub
 from reputation.store import Store
 from reputation.store.mentions import SourceRun, load_state, record_run
 from reputation.store.quarantine import save_page
@@ -33,14 +34,6 @@ log = logging.getLogger(__name__)
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def redact(text: str, secrets: Sequence[str]) -> str:
-    """Errors from client libraries sometimes echo a token; it must not reach logs."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "[redacted]")
-    return text
 
 
 @dataclass
@@ -129,7 +122,7 @@ def collect(store: Store, config: Config, source: SourceConfig, env: Mapping[str
     except (OperationalError, InterfaceError):
         raise  # the store, not the source, failed: the cycle stops and says so
     except Exception as error:  # noqa: BLE001 - recorded and shown; the other sources go on
-        result.run.error = redact(f"{type(error).__name__}: {error}", secrets)
+        result.run.error = scrub(f"{type(error).__name__}: {error}", secrets)
         log.error("source %s failed: %s", source.name, result.run.error)
     record_run(store, result.run, utcnow())
     return result

@@ -8,6 +8,7 @@ from typing import Any
 from slack_sdk.webhook import WebhookClient
 
 from alerts.slack.blocks import clip
+from reputation.redaction import scrub
 
 
 @dataclass(frozen=True)
@@ -32,4 +33,6 @@ def send_webhook(url: str, payload: dict[str, Any], timeout_seconds: float = 10.
         wait = float(retry_after[0] if isinstance(retry_after, list) else retry_after) if retry_after else None
     except ValueError:
         wait = None
-    return SendResult(False, response.status_code, wait, f"HTTP {response.status_code}: {clip(response.body, 200)}")
+    # Scrubbed before clipping, so a clip cannot cut the echoed URL into a piece that escapes the scrub.
+    said = clip(scrub(str(response.body), [url]), 200)
+    return SendResult(False, response.status_code, wait, f"HTTP {response.status_code}: {said}")

@@ -27,6 +27,7 @@ from rich.text import Text
 
 from reputation import __version__
 from reputation.alerting import RaisedAlert, load_alerting
+from reputation.cli.outbox import outbox_app
 from reputation.config import Config, default_config_path, load_config
 from reputation.connector import SourceSettings, load_connector
 from reputation.errors import InputError, ReputationError, StoreError
@@ -40,6 +41,7 @@ app.add_typer(connectors_app, name="connectors")
 issues_app = typer.Typer(help="Complaint issues: their ids, labels and changes.", no_args_is_help=True)
 app.add_typer(cascades_app, name="cascades")
 app.add_typer(issues_app, name="issues")
+app.add_typer(outbox_app, name="outbox")
 
 out = Console()
 err = Console(stderr=True)
@@ -221,8 +223,6 @@ def fetch(
         for batch in connector.fetch(query, None):
             for problem in batch.problems:
                 err.print(Text(f"skipped {problem}", style="yellow"))
-            for refused in collected.quarantined[:20]:
-                err.print(Text(f"quarantined {refused}", style="yellow"))
             for mention in batch.mentions:
                 if since_at and mention.created_at < since_at:
                     continue

@@ -47,7 +47,7 @@ def save_page(store: Store, source: str, batch: Sequence[Mention], state: dict[s
     try:
         with store.transaction() as connection:
             return SavedPage(stored=save_batch(connection, source, batch, state, now))
-    except Exception as error:  # noqa: BLE001 - any refusal is narrowed down row by row below
+    except Exception as error:  # any refusal is narrowed down row by row below
         if _store_failed(error):
             raise
     page = SavedPage()
@@ -58,7 +58,7 @@ def save_page(store: Store, source: str, batch: Sequence[Mention], state: dict[s
             try:
                 with connection.begin_nested():
                     page.stored += save_batch(connection, source, [mention], state, now)
-            except Exception as error:  # noqa: BLE001 - the refusal is kept with the row
+            except Exception as error:  # the refusal is kept with the row
                 if _store_failed(error):
                     raise
                 reason = _reason(error)

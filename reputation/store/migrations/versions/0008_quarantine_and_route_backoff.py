@@ -40,9 +40,7 @@ def upgrade() -> None:
             nullable=False,
             comment="no row of the route is sent before this",
         ),
-        sa.Column(
-            "failures", sa.Integer(), nullable=False, comment="sends failed in a row; sets the backoff"
-        ),
+        sa.Column("failures", sa.Integer(), nullable=False, comment="sends failed in a row; sets the backoff"),
         sa.Column("last_error", sa.Text()),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
