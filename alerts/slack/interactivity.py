@@ -62,14 +62,14 @@ def verify(body: bytes, headers: Mapping[str, str], signing_secret: str) -> str:
     signature = lowered.get("x-slack-signature", "")
     if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12 or not signature:
         raise RequestRejected(401, "missing Slack signature headers")
+    try:
+        body.decode("utf-8")  # slack_sdk decodes the body to check it; Slack only ever sends UTF-8
+    except UnicodeDecodeError:
+        raise RequestRejected(400, "body is not UTF-8") from None
     verifier = SignatureVerifier(signing_secret)
     if abs(verifier.clock.now() - int(timestamp)) > 5 * 60:
         raise RequestRejected(401, "request timestamp is more than five minutes old")
-    try:
-        valid = verifier.is_valid(body, timestamp, signature)
-    except (UnicodeDecodeError, ValueError):
-        valid = False  # slack_sdk decodes the body as UTF-8 to sign it; Slack only sends UTF-8
-    if not valid:
+    if not verifier.is_valid(body, timestamp, signature):
         raise RequestRejected(401, "invalid Slack signature")
     return signature
 
