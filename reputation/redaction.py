@@ -3,14 +3,14 @@
 Imports nothing of the core, so connectors, alerts and the pipeline can all
 use it. A secret is replaced in each form an error body may echo it in: as
 given, URL-encoded, and, for a URL (a Slack incoming webhook is one whose path
-is the credential), its path, its last path segment, its query and the
-password in its userinfo.
+is the credential), its path, its last path segment, its query and each of
+its values, and the password in its userinfo (encoded or not).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 REDACTED = "[redacted]"
 MIN_SECRET_CHARS = 4  # shorter strings would blank out ordinary words
@@ -24,7 +24,8 @@ def _url_parts(secret: str) -> list[str]:
         return []
     if not (parts.scheme and parts.netloc):
         return []
-    found = [parts.netloc + parts.path, parts.query, password or ""]
+    found = [parts.netloc + parts.path, parts.query, password or "", unquote(password or "")]
+    found += [value for _, value in parse_qsl(parts.query)]
     path = parts.path.strip("/")
     if path:
         found += [parts.path, path, path.rsplit("/", 1)[-1]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,6 +10,11 @@ from slack_sdk.webhook import WebhookClient
 
 from alerts.slack.blocks import clip
 from reputation.redaction import scrub
+
+# slack_sdk logs each request's URL at DEBUG, and a webhook's URL is its secret:
+# the client gets a logger of its own that never goes below INFO.
+_client_log = logging.getLogger("alerts.slack.webhook.client")
+_client_log.setLevel(logging.INFO)
 
 
 @dataclass(frozen=True)
@@ -21,7 +27,7 @@ class SendResult:
 
 def send_webhook(url: str, payload: dict[str, Any], timeout_seconds: float = 10.0) -> SendResult:
     """POST one payload. Never raises for HTTP or network failures; never echoes the URL."""
-    client = WebhookClient(url=url, timeout=int(timeout_seconds))
+    client = WebhookClient(url=url, timeout=int(timeout_seconds), logger=_client_log)
     try:
         response = client.send_dict(payload)
     except Exception as error:  # noqa: BLE001 - any transport failure is a retryable send failure
