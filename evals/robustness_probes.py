@@ -107,6 +107,7 @@ HOSTILE: dict[str, dict[str, Any]] = {
 
 
 def probe_poison(folder: Path, database_url: str) -> dict[str, Any]:
+    folder.mkdir(parents=True, exist_ok=True)
     source = folder / "poison.jsonl"
     lines, good = [], []
     for index, (name, override) in enumerate(itertools_cycle(HOSTILE, 20)):
