@@ -18,6 +18,7 @@ from sqlalchemy import Connection, func, select
 
 from reputation.config import Config, IssueSpikeRule, Severity
 from reputation.issues.trends import TrendParams, issue_trends
+from reputation.models import clean_label
 from reputation.spread.prior import shipped
 from reputation.spread.spikes import SpikeParams, detect_volume_spike
 from reputation.store import as_utc
@@ -101,7 +102,8 @@ def detractor_posts(connection: Connection, config: Config, now: datetime) -> li
                 severity=Severity.CRITICAL
                 if big_author or row.size >= 4 * max(rule.min_cascade, 1) or len(crossed) >= 2
                 else rule.severity,
-                title=f"Detractor post by @{row.handle or 'unknown'} on {row.platform} ({spread})",
+                # Cleaned again: a handle stored before records were cleaned may still hold bidi overrides.
+                title=f"Detractor post by @{clean_label(row.handle) or 'unknown'} on {row.platform} ({spread})",
                 level=float(max(row.size, 1)),
                 first_seen_at=as_utc(row.created_at),
                 mention_key=row.root_key,

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Select, insert, select, true, update
+from sqlalchemy import Connection, Select, insert, select, update
 
 from reputation.config import Config
 from reputation.issues import MAX_LIVE_ISSUES, Complaint, Issue, IssueClusterer
@@ -22,6 +22,7 @@ from reputation.keywords import subject_terms
 from reputation.spread import cascades
 from reputation.spread.prior import Prior
 from reputation.store import Store, as_utc, upsert
+from reputation.store.claims import claim_pending
 from reputation.store.mentions import mark_enriched
 from reputation.store.queries import enriched_mentions
 from reputation.store.schema import enrichments, issue_changes, issues, mentions
@@ -67,8 +68,9 @@ class Enricher:
                 # through all history to find the few pending rows. A batch is small;
                 # it is put in time order here.
                 # `= true`, not `IS TRUE`: only the former can use the index on PostgreSQL.
-                found = connection.execute(select(mentions).where(mentions.c.pending == true()).limit(BATCH_SIZE))
-                rows = sorted(found.all(), key=lambda row: as_utc(row.created_at))
+                # Claimed: a second worker skips (PostgreSQL) or waits for (SQLite) these rows.
+                found = claim_pending(connection, BATCH_SIZE)
+                rows = sorted(found, key=lambda row: as_utc(row.created_at))
                 if not rows:
                     return report
                 self._enrich_batch(connection, rows, now, report)

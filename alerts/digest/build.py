@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from alerts.digest.operations import incidents, source_health
+from alerts.digest.operations import incidents, source_health, undelivered_alerts
 from alerts.digest.records import BrandDigest, Complainer, Criteria, DayVolume, IssueLine, SpreadLine
 from alerts.rules import complaints_by_person, issue_spike_params, person_of
 from reputation.config import BrandConfig, Config
@@ -117,6 +117,7 @@ def build_brand_digest(
     )
     digest.repeat_complainers = _repeat_complainers(connection, config, brand, day, day_end)
     digest.health = source_health(connection, config, brand, sources, day_start, day_end, fetch_start)
+    digest.alerts_retrying, digest.alerts_parked = undelivered_alerts(connection, brand.name)
     return digest
 
 

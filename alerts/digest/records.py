@@ -179,6 +179,8 @@ class BrandDigest:
     incident_stats: IncidentStats = field(default_factory=IncidentStats)
     repeat_complainers: list[Complainer] = field(default_factory=list)
     health: list[SourceHealth] = field(default_factory=list)
+    alerts_retrying: int = 0  # alerts Slack has not taken yet, still in their backoff
+    alerts_parked: int = 0  # alerts past max attempts: retried hourly, `reputation outbox retry` resends
 
     @property
     def today(self) -> DayVolume:

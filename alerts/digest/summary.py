@@ -68,12 +68,21 @@ def incidents_line(d: BrandDigest) -> str:
 def collection_line(d: BrandDigest) -> str | None:
     if not d.has_data:
         return "No data: no mention stored and no source run for this brand yet."
+    parked = (
+        f" {plural(d.alerts_parked, 'alert')} parked after repeated delivery failures"
+        " (retried hourly; `reputation outbox retry --all` resends now)."
+        if d.alerts_parked
+        else ""
+    )
     if not d.unhealthy_sources:
-        return None
+        return parked.strip() or None
     sources = ", ".join(f"{h.source} ({h.status})" for h in d.unhealthy_sources)
     if d.collection_down:
-        return f"Nothing collected, no source ran cleanly: {sources}. Treat this as missing data, not a quiet day."
-    return f"Collection incomplete: {sources}. Volume and sentiment may read low."
+        return (
+            f"Nothing collected, no source ran cleanly: {sources}. Treat this as missing data, not a quiet day."
+            + parked
+        )
+    return f"Collection incomplete: {sources}. Volume and sentiment may read low." + parked
 
 
 def emerging_line(line: IssueLine) -> str:

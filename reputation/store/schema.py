@@ -236,3 +236,25 @@ outbox = Table(
     Column("last_error", Text),
     Index("ix_outbox_pending", "sent_at", "failed_at", "next_attempt_at"),
 )
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(100), nullable=False),
+    Column("mention_key", Text, nullable=False, comment="platform:native_id as it came, clipped"),
+    Column("error", Text, nullable=False, comment="why the store refused the row"),
+    Column("record", Text, nullable=False, comment="the mention as ASCII-escaped JSON, for a replay once fixed"),
+    Column("quarantined_at", Timestamp, nullable=False),
+    Index("ix_quarantine_source", "source"),
+)
+
+outbox_routes = Table(
+    "outbox_routes",
+    metadata,
+    Column("route", String(100), primary_key=True),
+    Column("paused_until", Timestamp, nullable=False, comment="no row of the route is sent before this"),
+    Column("failures", Integer, nullable=False, default=0, comment="sends failed in a row; sets the backoff"),
+    Column("last_error", Text),
+    Column("updated_at", Timestamp, nullable=False),
+)
