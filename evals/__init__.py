@@ -1,0 +1,1 @@
+"""Measurement harnesses, run from the repository: `python -m evals.NAME`."""
