@@ -128,7 +128,8 @@ def load(extra: Sequence[str]) -> list[Dataset]:
         with Path(path).open(encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
         truth = [r["category"] for r in rows]
-        sets.append(Dataset(name, [r["text"] for r in rows], [r.get("topic") or c for r, c in zip(rows, truth)], truth))
+        topics = [r.get("topic") or r["category"] for r in rows]
+        sets.append(Dataset(name, [r["text"] for r in rows], topics, truth))
     return sets
 
 
@@ -152,7 +153,8 @@ def score(method: str, level: str, truth: Sequence[str], found: Sequence[str | N
     for g, t in zip(found, truth, strict=True):
         if g is not None and sizes[g] >= 3:
             members[g].append(t)
-    named = [bool(_lemmas(labels.get(g, "")) & gold_name(Counter(ts).most_common(1)[0][0])) for g, ts in members.items()]
+    majority = {g: Counter(ts).most_common(1)[0][0] for g, ts in members.items()}
+    named = [bool(_lemmas(labels.get(g, "")) & gold_name(majority[g])) for g in members]
     return Row(
         method,
         level,
@@ -196,7 +198,8 @@ def baselines(data: Dataset, embedder: Embedder) -> list[Row]:
         rows.append(score(f"k-means k={k}", level, truth, found, _label(found, cleaned)))
     linkage = [f"a{c}" for c in average_linkage(vectors, 0.4)]
     labels = _label(linkage, cleaned)
-    rows += [score("avg linkage 0.6", level, t, linkage, labels) for level, t in (("issue", data.issues), ("topic", data.topics))]
+    for level, truth in (("issue", data.issues), ("topic", data.topics)):
+        rows.append(score("avg linkage 0.6", level, truth, linkage, labels))
     return rows
 
 
