@@ -8,7 +8,7 @@ NEIGHBOUR_QUANTILE quantile of each complaint's similarity to its (MIN_GROUP - 1
 At that level most complaints can form a group of MIN_GROUP with their closest neighbours, and the
 average linkage still keeps groups apart whose members are not close on average.
 
-Chosen on banking77 and the CFPB complaints (`python -m evals.issues_eval`); the airline support tweets
+Chosen on banking77 and the CFPB complaints (`python -m evals.topics_eval`); the airline support tweets
 were the held-out check. A brand's level is chosen once, from its first sample of SAMPLE_MIN or more
 complaints, and kept, so that issues do not change grain from one cycle to the next.
 """

@@ -1,4 +1,4 @@
-"""Topics and issues measured on labelled complaints: `python -m evals.issues_eval [--extra NAME=CSV ...]`.
+"""Topics and issues measured on labelled complaints: `python -m evals.topics_eval [--extra NAME=CSV ...]`.
 
 Every data set goes through `reputation analyze` (`reputation.analyze.analyze_file`), the path a new user
 takes, and beside it two baselines on the same MiniLM vectors: k-means told twice the true number of
@@ -212,7 +212,7 @@ def _label(found: Sequence[str], texts: Sequence[str]) -> dict[str, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m evals.issues_eval")
+    parser = argparse.ArgumentParser(prog="python -m evals.topics_eval")
     parser.add_argument("--extra", action="append", default=[], help="NAME=CSV with columns text, category")
     parser.add_argument("--only", action="append", default=[], help="data set names to run")
     parser.add_argument("--no-baselines", action="store_true")

@@ -1,1 +1,0 @@
-"""Measurement harnesses, run from the repository: `python -m evals.NAME`."""
