@@ -10,11 +10,11 @@ from alerts import rules
 from alerts.digest import write_digest
 from alerts.errors import AlertsError
 from alerts.incidents import follow_up_overdue, record
-from alerts.interactivity import SIGNING_SECRET_ENV
 from alerts.outbox import deliver_pending
-from alerts.server import make_server
+from alerts.slack.interactivity import SIGNING_SECRET_ENV
+from alerts.slack.server import make_server
+from reputation.alerting import RaisedAlert
 from reputation.config import Config
-from reputation.plugins import RaisedAlert
 from reputation.store import Store
 
 

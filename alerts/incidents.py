@@ -17,9 +17,9 @@ from sqlalchemy.exc import IntegrityError
 
 from alerts.history import case_history
 from alerts.rules import Finding
-from alerts.slack import build_message, clip, issue_text
+from alerts.slack.blocks import build_message, clip, issue_text
+from reputation.alerting import RaisedAlert
 from reputation.config import Config, Route, Severity
-from reputation.plugins import RaisedAlert
 from reputation.store import as_utc as _as_aware
 from reputation.store import upsert
 from reputation.store.schema import incidents, outbox

@@ -22,8 +22,8 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 
-from alerts.slack import SendResult, send_webhook
-from alerts.slack_api import already_posted, post_message
+from alerts.slack.web_api import already_posted, post_message
+from alerts.slack.webhook import SendResult, send_webhook
 from reputation.config import Config, Route
 from reputation.store import Store, as_utc
 from reputation.store.schema import outbox

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, func, select
 
 from reputation.config import Config, IssueSpikeRule, Severity
 from reputation.issues.trends import TrendParams, issue_trends
-from reputation.spikes import SpikeParams, detect_volume_spike
+from reputation.spread.spikes import SpikeParams, detect_volume_spike
 from reputation.store import as_utc
 from reputation.store.schema import authors, cascades, enrichments, issues, mentions, source_runs
 

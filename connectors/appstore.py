@@ -63,8 +63,8 @@ from connectors.errors import AuthenticationFailed, BadResponse, ConnectorError
 from connectors.http import HttpClient
 from connectors.kit import utc
 from connectors.retry import RetryPolicy
+from reputation.connector import SourceSettings
 from reputation.models import Author, FetchedBatch, Kind, Mention, Metrics
-from reputation.plugins import SourceSettings
 
 API_ROOT = "https://itunes.apple.com"
 PUBLIC_URL = "https://apps.apple.com"

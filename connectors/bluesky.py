@@ -50,8 +50,8 @@ from typing import Any, ClassVar
 from connectors.errors import AuthenticationFailed, BadResponse, ConnectorError, RateLimited, Transient, scrub
 from connectors.kit import Page, ScanCursor, scan_newest_first, utc
 from connectors.retry import RetryPolicy
+from reputation.connector import SourceSettings
 from reputation.models import Author, FetchedBatch, Kind, Mention, Metrics
-from reputation.plugins import SourceSettings
 
 try:
     import httpx

@@ -55,8 +55,8 @@ from connectors.errors import AuthenticationFailed, BadResponse, ConnectorError
 from connectors.http import TIMEOUT_SECONDS, HttpClient, retry_after_header
 from connectors.kit import MAX_PAGES_PER_RUN, utc
 from connectors.retry import RetryPolicy
+from reputation.connector import SourceSettings
 from reputation.models import Author, FetchedBatch, Kind, Mention, Metrics
-from reputation.plugins import SourceSettings
 
 API_ROOT = "https://hn.algolia.com"
 SEARCH_PATH = "/api/v1/search_by_date"

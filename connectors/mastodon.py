@@ -77,8 +77,8 @@ from connectors.errors import AuthenticationFailed, BadResponse, ConnectorError,
 from connectors.http import USER_AGENT, retry_after_header
 from connectors.kit import Page, ScanCursor, scan_newest_first, utc
 from connectors.retry import RetryPolicy
+from reputation.connector import SourceSettings
 from reputation.models import Author, FetchedBatch, Kind, Mention, Metrics
-from reputation.plugins import SourceSettings
 
 try:
     import mastodon

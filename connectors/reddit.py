@@ -31,9 +31,9 @@ from typing import Any, ClassVar
 from connectors.errors import AuthenticationFailed, BadResponse, ConnectorError, RateLimited, Transient, scrub
 from connectors.kit import Page, ScanCursor, scan_newest_first
 from connectors.retry import RetryPolicy
+from reputation.connector import SourceSettings
 from reputation.keywords import RuleSyntaxError, compile_rule
 from reputation.models import Author, FetchedBatch, Kind, Mention, Metrics
-from reputation.plugins import SourceSettings
 
 try:
     import praw

@@ -16,9 +16,9 @@ from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
+from reputation.connector import SourceSettings
 from reputation.errors import InputError
 from reputation.models import FetchedBatch, Mention
-from reputation.plugins import SourceSettings
 
 BATCH_SIZE = 500
 MAX_LINE_BYTES = 2_000_000

@@ -79,8 +79,8 @@ from connectors.errors import BadResponse, ConnectorError, RateLimited, Transien
 from connectors.http import TIMEOUT_SECONDS, HttpClient
 from connectors.kit import utc
 from connectors.retry import RetryPolicy
+from reputation.connector import SourceSettings
 from reputation.models import Author, FetchedBatch, Kind, Mention, Metrics
-from reputation.plugins import SourceSettings
 
 try:
     import feedparser

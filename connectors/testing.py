@@ -38,8 +38,8 @@ from connectors.errors import AuthenticationFailed, BadResponse, ConnectorError,
 from connectors.retry import RetryPolicy
 from reputation import pipeline
 from reputation.config import parse_config
+from reputation.connector import Connector, SourceSettings
 from reputation.models import FetchedBatch, Mention
-from reputation.plugins import Connector, SourceSettings
 from reputation.store import Store
 from reputation.store.schema import mentions as mentions_table
 

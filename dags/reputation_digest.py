@@ -41,7 +41,7 @@ def reputation_digest() -> None:
     @task(map_index_template="{{ brand }}")
     def digest(brand: str) -> str:
         """Write (and, with `digest.send`, send) the brand's digest of the day before the run."""
-        from reputation.plugins import load_alerting
+        from reputation.alerting import load_alerting
 
         logical: datetime = get_current_context()["logical_date"] or datetime.now(UTC)
         with _settings.project() as (config, store, _env):

@@ -86,16 +86,16 @@ def reputation_ingest() -> None:
 
     @task(trigger_rule=TriggerRule.ALL_DONE)
     def detect() -> int:
+        from reputation.alerting import load_alerting
         from reputation.pipeline import utcnow
-        from reputation.plugins import load_alerting
 
         with _settings.project() as (config, store, _env):
             return len(load_alerting().detect(store, config, utcnow()))
 
     @task(trigger_rule=TriggerRule.ALL_DONE)
     def deliver() -> int:
+        from reputation.alerting import load_alerting
         from reputation.pipeline import utcnow
-        from reputation.plugins import load_alerting
 
         with _settings.project() as (config, store, _env):
             return load_alerting().deliver(store, config, utcnow())

@@ -41,10 +41,10 @@ from pathlib import Path
 
 import numpy as np
 
-from reputation.analyze import analyze_file
-from reputation.embeddings import Embedder, Matrix, default_embedder
+from reputation.cli.analyze import analyze_file
 from reputation.issues import IssueClusterer, average_linkage
 from reputation.issues.phrases import add_phrases, label_issues, lemma
+from reputation.text.embeddings import Embedder, Matrix, default_embedder
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "issues"
 CACHE = Path.home() / ".cache" / "reputation-evals"

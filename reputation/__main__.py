@@ -1,5 +1,5 @@
 """`python -m reputation` runs the command line."""
 
-from reputation.cli import entrypoint
+from reputation.cli.app import entrypoint
 
 entrypoint()

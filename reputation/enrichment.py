@@ -14,19 +14,19 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Select, insert, select, true, update
 
-from reputation import cascades
 from reputation.config import Config
-from reputation.embeddings import Embedder, make_embedder
-from reputation.intent import detect_intent
 from reputation.issues import MAX_LIVE_ISSUES, Complaint, Issue, IssueClusterer
 from reputation.issues.catalog import is_live
 from reputation.issues.splits import REVIEW_SAMPLE, Split, issues_to_review, review
 from reputation.keywords import subject_terms
-from reputation.language import detect_language
-from reputation.sentiment import SentimentAnalyzer
+from reputation.spread import cascades
 from reputation.store import Store, as_utc, upsert
 from reputation.store.mentions import mark_enriched
 from reputation.store.schema import enrichments, issue_changes, issues, mentions
+from reputation.text.embeddings import Embedder, make_embedder
+from reputation.text.intent import detect_intent
+from reputation.text.language import detect_language
+from reputation.text.sentiment import SentimentAnalyzer
 
 BATCH_SIZE = 1000
 

@@ -39,12 +39,6 @@ class Metrics(BaseModel):
     replies: int | None = Field(default=None, ge=0)
 
 
-def snippet(text: str | None, limit: int) -> str:
-    """A post's text on one line, cut to `limit` characters with an ellipsis: for lists people scan."""
-    flat = " ".join((text or "").split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "\u2026"
-
-
 def _strip_unencodable(text: str) -> str:
     # Lone surrogates and NUL come from broken upstream JSON; neither PostgreSQL
     # nor UTF-8 files accept them, so they are replaced rather than rejected.

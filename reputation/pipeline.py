@@ -17,11 +17,12 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from reputation.alerting import Alerting, RaisedAlert
 from reputation.config import Config, SourceConfig
+from reputation.connector import Connector, SourceSettings, load_connector
 from reputation.enrichment import Enricher, EnrichReport
 from reputation.keywords import BrandMatcher
 from reputation.models import Mention
-from reputation.plugins import Alerting, Connector, RaisedAlert, SourceSettings, load_connector
 from reputation.store import Store
 from reputation.store.mentions import SourceRun, load_state, record_run, save_batch
 from reputation.store.schema import mentions

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reputation.bench import scratch_postgres
+from reputation.cli.bench import scratch_postgres
 from reputation.config import Config, parse_config
 from reputation.store import Store
 

@@ -21,9 +21,9 @@ from alerts.digest.records import BrandDigest, Complainer, Criteria, DayVolume, 
 from alerts.rules import complaints_by_person, issue_spike_params, person_of
 from reputation.config import BrandConfig, Config
 from reputation.issues.trends import TrendParams, assess_issue, brand_baseline
-from reputation.models import snippet
 from reputation.store import as_utc
 from reputation.store.schema import authors, cascades, enrichments, issues, mentions, source_runs
+from reputation.wording import snippet
 
 TOP_ISSUES = 8
 TOP_CASCADES = 5

@@ -18,7 +18,7 @@ from alerts.digest.mail import MailError, MailNotConfigured, SmtpSettings, build
 from alerts.digest.page import brand_anchor
 from alerts.digest.records import BrandDigest
 from alerts.digest.summary import headline, slack_message, summary_lines
-from alerts.slack import SendResult, send_webhook
+from alerts.slack.webhook import SendResult, send_webhook
 from reputation.config import Config, Route
 
 SENT, SKIPPED, FAILED = "sent", "skipped", "failed"

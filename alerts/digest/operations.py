@@ -13,10 +13,10 @@ from sqlalchemy import Connection, and_, or_, select
 
 from alerts.digest.records import IncidentLine, IncidentStats, SourceHealth
 from reputation.config import BrandConfig, Config, Severity, SourceConfig
-from reputation.models import snippet
 from reputation.store import as_utc
 from reputation.store.schema import incidents as incidents_table
 from reputation.store.schema import source_runs
+from reputation.wording import snippet
 
 _NO_POST_TIME = {"collection_gap"}
 

@@ -15,7 +15,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from alerts.digest.records import BrandDigest, DayVolume
 from reputation.config import slug
-from reputation.spikes import format_p
+from reputation.wording import format_p
 
 CHART_WIDTH = 420  # viewBox units: small enough that the labels stay legible on a phone
 _LEFT, _RIGHT, _TOP, _BOTTOM = 40, 6, 16, 28

@@ -1,7 +1,7 @@
 """The digest's top lines: as plain text (email, terminal) and as a Slack Block Kit message.
 
 Issue labels, handles and post texts come from the internet. In Slack they are
-plain_text, escaped and clipped with alerts.slack's own helpers, exactly as
+plain_text, escaped and clipped with alerts.slack.blocks' own helpers, exactly as
 alerts are; the only mrkdwn is the link to the page, whose URL comes from the
 configuration and is escaped too.
 """
@@ -14,8 +14,8 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTe
 
 from alerts.digest.page import duration, number, percent
 from alerts.digest.records import BrandDigest, IssueLine, SpreadLine
-from alerts.slack import FALLBACK_CHARS, FIELD_CHARS, HEADER_CHARS, SECTION_CHARS, clip_escaped, escape_mrkdwn
-from reputation.spikes import format_p, plural
+from alerts.slack.blocks import FALLBACK_CHARS, FIELD_CHARS, HEADER_CHARS, SECTION_CHARS, clip_escaped, escape_mrkdwn
+from reputation.wording import format_p, plural
 
 LISTED = 5
 _ARROW = {"up": "\u2191", "down": "\u2193", "flat": "\u2192", "new": "new"}

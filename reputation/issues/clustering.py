@@ -28,15 +28,15 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from reputation.embeddings import Embedder, Matrix, default_embedder
 from reputation.issues import granularity
 from reputation.issues.linkage import average_linkage
 from reputation.issues.phrases import add_phrases, label_issues
 from reputation.issues.topics import Member, Topic, group_topics
 from reputation.issues.topics import resolve as resolve_topic
+from reputation.text.embeddings import Embedder, Matrix, default_embedder
 
 # Average-linkage similarity needed to join, until a brand has complaints enough to choose its own
-# (`reputation.issues.granularity`); tuned per embedder on half of banking77 (`reputation.issues_eval`).
+# (`reputation.issues.granularity`); tuned per embedder on half of banking77 (`evals.issues_eval`).
 JOIN_SIMILARITY = {"all-minilm-l6-v2": 0.55, "hashing-4096": 0.2}
 MAX_LIVE_ISSUES = 2000  # per brand; the least recently seen beyond this stop being matched
 # An issue quiet for this long is no longer matched; a new complaint opens a new one.

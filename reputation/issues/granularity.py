@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reputation.embeddings import Matrix
+from reputation.text.embeddings import Matrix
 
 MIN_GROUP = 3  # an issue is a group of at least this many complaints; fewer wait in the unsorted pool
 NEIGHBOUR_QUANTILE = 0.15

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from reputation.embeddings import Matrix
+from reputation.text.embeddings import Matrix
 
 
 def average_linkage(vectors: Matrix, join_similarity: float) -> npt.NDArray[np.intp]:

@@ -16,7 +16,7 @@ Two extractors offer the candidate phrases of a text:
 
 spaCy is the default because, with the same untuned scoring, it does at least as well as the rules on
 the held-out half of banking77's intents and better on the tuning half (``python -m
-reputation.issues.label_eval``; hit: the label shares a lemma with the intent name; F1: token F1):
+evals.label_eval``; hit: the label shares a lemma with the intent name; F1: token F1):
 held-out hit 0.795 for both, F1 0.484 vs 0.463 (distinct labels 26 vs 27 of 39); tuning half hit 0.816
 vs 0.789, F1 0.515 vs 0.485. Its labels also keep the negation as written ("card isn't working" where
 the rules say "card"). A scoring tuned for spaCy on the tuning half (``SPACY_TUNED_SCORING``,
@@ -76,7 +76,7 @@ class Scoring:
 
 
 DEFAULT_SCORING = Scoring()  # both extractors; not tuned
-# Best of `python -m reputation.issues.label_eval --grid` for spaCy, on the tuning half of banking77's intents
+# Best of `python -m evals.label_eval --grid` for spaCy, on the tuning half of banking77's intents
 # only. It overfit (hit 0.921 on that half, 0.744 on the held-out half, against 0.795 untuned), so
 # `label_issues` does not use it; label_eval keeps reporting it. `at_least=2` was not tuned (it changes
 # nothing on banking77's groups of 40).

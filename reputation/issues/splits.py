@@ -22,14 +22,14 @@ from datetime import datetime
 
 import numpy as np
 
-from reputation.embeddings import Matrix
 from reputation.issues.clustering import Complaint, Issue, IssueClusterer, issue_id_for
 from reputation.issues.linkage import average_linkage
 from reputation.issues.phrases import add_phrases, phrase_key, phrases_of
+from reputation.text.embeddings import Matrix
 
 # How far below the join threshold parts must be, per embedder: picked on the tuning half of banking77's
 # intents (two intents forced into one issue must come apart, one intent alone must stay whole), like
-# JOIN_SIMILARITY; `python -m reputation.issues_eval` reports both halves. It also keeps the next cycle
+# JOIN_SIMILARITY; `python -m evals.issues_eval` reports both halves. It also keeps the next cycle
 # from merging a part straight back.
 SPLIT_MARGIN = {"all-minilm-l6-v2": 0.2, "hashing-4096": 0.15}
 MIN_PART = 5  # texts in a part that becomes an issue ...

@@ -18,7 +18,7 @@ from datetime import datetime
 
 import numpy as np
 
-from reputation.embeddings import Matrix
+from reputation.text.embeddings import Matrix
 
 
 def topic_id_for(brand: str | None, issue_id: str) -> str:

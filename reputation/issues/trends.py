@@ -28,7 +28,7 @@ new, and none is news).  "new" when the issue was born in the window, else
 "spiking".  The explanation shows the numbers: "42 posts in 24 h vs 6.0
 expected (p=3e-9; winsorised mean of 27 days, this weekday x1.3; 17 authors)".
 
-``python -m reputation.issues.trends_eval`` measures it on simulated issues against the rule it replaced.
+``python -m evals.trends_eval`` measures it on simulated issues against the rule it replaced.
 """
 
 from __future__ import annotations
@@ -44,9 +44,10 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Connection, func, select
 
-from reputation.spikes import first_mention_at, format_p, plural, seconds_since_epoch, upper_tail
+from reputation.spread.spikes import first_mention_at, seconds_since_epoch, upper_tail
 from reputation.store import as_utc
 from reputation.store.schema import enrichments, issues, mentions
+from reputation.wording import format_p, plural
 
 _CAP_SD = 4.0
 _SEASON_PRIOR = 20.0  # pseudo-complaints that keep a thin phase of the week near factor 1

@@ -14,9 +14,9 @@ from connectors.appstore import AppStoreConnector
 from connectors.errors import AuthenticationFailed, ConnectorError, RateLimited
 from connectors.retry import RetryPolicy
 from connectors.testing import ConnectorContract
-from reputation.cli import app
+from reputation.cli.app import app
+from reputation.connector import SourceSettings, load_connector
 from reputation.models import Kind, Mention
-from reputation.plugins import SourceSettings, load_connector
 from tests.fakes.appstore import APP_ID, START, FakeAppStore
 
 

@@ -17,9 +17,9 @@ from connectors.bluesky import BlueskyConnector, forget_sessions, sort_key, tid_
 from connectors.errors import AuthenticationFailed, ConnectorError
 from connectors.retry import RetryPolicy
 from connectors.testing import BRAND, ConnectorContract
-from reputation.cli import app
+from reputation.cli.app import app
+from reputation.connector import SourceSettings, load_connector
 from reputation.models import FetchedBatch, Kind, Mention
-from reputation.plugins import SourceSettings, load_connector
 from tests.fakes.bluesky import AUTHORS, FakeBluesky
 
 

@@ -18,9 +18,9 @@ from connectors.errors import AuthenticationFailed, ConnectorError, RateLimited,
 from connectors.googleplay import GooglePlayConnector
 from connectors.retry import RetryPolicy
 from connectors.testing import ConnectorContract
-from reputation.cli import app
+from reputation.cli.app import app
+from reputation.connector import SourceSettings, load_connector
 from reputation.models import Kind, Mention
-from reputation.plugins import SourceSettings, load_connector
 from tests.fakes.googleplay import PACKAGE, SCOPE, FakeGooglePlay, rsa_key
 
 VARIABLE = "GOOGLE_PLAY_SERVICE_ACCOUNT_JSON"

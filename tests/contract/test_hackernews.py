@@ -15,9 +15,9 @@ from connectors.errors import AuthenticationFailed, BadResponse, ConnectorError,
 from connectors.hackernews import RATE_LIMIT_WAIT_SECONDS, HackerNewsConnector, html_to_text
 from connectors.retry import RetryPolicy
 from connectors.testing import ConnectorContract
-from reputation.cli import app
+from reputation.cli.app import app
+from reputation.connector import SourceSettings, load_connector
 from reputation.models import FetchedBatch, Kind, Mention
-from reputation.plugins import SourceSettings, load_connector
 from tests.fakes.hackernews import FakeHackerNews
 
 OPTIONS = {"hits_per_page": 3}

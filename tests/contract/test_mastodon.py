@@ -17,9 +17,9 @@ from connectors.errors import AuthenticationFailed, BadResponse, ConnectorError
 from connectors.mastodon import MastodonConnector, html_text
 from connectors.retry import RetryPolicy
 from connectors.testing import ConnectorContract
-from reputation.cli import app
+from reputation.cli.app import app
+from reputation.connector import SourceSettings, load_connector
 from reputation.models import FetchedBatch, Kind, Mention
-from reputation.plugins import SourceSettings, load_connector
 from tests.fakes.mastodon import ACCOUNTS, DOMAIN, INSTANCE, FakeMastodon
 
 SEARCH = {"instance": INSTANCE}

@@ -13,9 +13,9 @@ from connectors.errors import AuthenticationFailed, ConnectorError
 from connectors.reddit import RedditConnector
 from connectors.retry import RetryPolicy
 from connectors.testing import ConnectorContract
-from reputation.cli import app
+from reputation.cli.app import app
+from reputation.connector import SourceSettings, load_connector
 from reputation.models import Kind, Mention
-from reputation.plugins import SourceSettings, load_connector
 from tests.fakes.reddit import SUBSCRIBERS, FakeReddit
 
 OPTIONS = {"subreddits": ["voltmart", "gadgets"]}

@@ -16,9 +16,9 @@ from connectors.errors import BadResponse, ConnectorError, RateLimited, Transien
 from connectors.retry import RetryPolicy
 from connectors.rss import RssConnector, html_to_text
 from connectors.testing import ConnectorContract, Reply, Request
-from reputation.cli import app
+from reputation.cli.app import app
+from reputation.connector import SourceSettings, load_connector
 from reputation.models import FetchedBatch, Kind, Mention
-from reputation.plugins import SourceSettings, load_connector
 from tests.fakes.rss import ATOM_PATH, FEED_AUTHOR, RSS_PATH, START, FakeFeeds, FakeRss2Feeds
 
 

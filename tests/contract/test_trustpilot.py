@@ -16,9 +16,9 @@ from connectors.errors import AuthenticationFailed, ConnectorError, RateLimited
 from connectors.retry import RetryPolicy
 from connectors.testing import ConnectorContract
 from connectors.trustpilot import UNADVISED_WAIT_SECONDS, TrustpilotConnector
-from reputation.cli import app
+from reputation.cli.app import app
+from reputation.connector import SourceSettings, load_connector
 from reputation.models import Kind, Mention
-from reputation.plugins import SourceSettings, load_connector
 from tests.fakes.trustpilot import BUSINESS_UNIT_ID, DOMAIN, FIND_PATH, FakeTrustpilot
 
 

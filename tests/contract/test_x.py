@@ -14,9 +14,9 @@ from connectors.errors import ConnectorError
 from connectors.retry import RetryPolicy
 from connectors.testing import ConnectorContract
 from connectors.x import EXPANSIONS, TWEET_FIELDS, USER_FIELDS, XConnector
-from reputation.cli import app
+from reputation.cli.app import app
+from reputation.connector import SourceSettings, load_connector
 from reputation.models import Kind, Mention
-from reputation.plugins import SourceSettings, load_connector
 from tests.fakes.x import FakeX
 
 

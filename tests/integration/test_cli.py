@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from reputation.cli import app
+from reputation.cli.app import app
 from tests.scenario import write_story
 
 runner = CliRunner()

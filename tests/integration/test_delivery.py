@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from alerts.outbox import LEASE, deliver_pending, send_row
-from alerts.slack import SendResult
+from alerts.slack.webhook import SendResult
+from reputation.alerting import load_alerting
 from reputation.config import Config, Route
 from reputation.pipeline import run_cycle, utcnow
-from reputation.plugins import load_alerting
 from reputation.store import Store
 from reputation.store.schema import incidents, outbox
 from tests.conftest import make_config

@@ -20,14 +20,15 @@ from sqlalchemy import Connection, distinct, func, select, update
 
 from alerts.digest import build_digests, day_bounds, render_html, send_digest, write_digest
 from alerts.digest.records import BrandDigest
+from reputation.alerting import load_alerting
 from reputation.config import Config
 from reputation.errors import ConfigError
 from reputation.models import Author, Mention
 from reputation.pipeline import run_cycle
-from reputation.plugins import load_alerting
-from reputation.spikes import format_p, upper_tail
+from reputation.spread.spikes import upper_tail
 from reputation.store import Store, as_utc
 from reputation.store.schema import authors, cascades, enrichments, incidents, mentions, source_runs
+from reputation.wording import format_p
 from tests.conftest import make_config
 from tests.factories import mention
 from tests.scenario import story
@@ -521,7 +522,7 @@ def test_send_says_what_it_could_not_send(world: World, tmp_path: Path) -> None:
 def test_cli_digest_send(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from reputation.cli import app
+    from reputation.cli.app import app
     from tests.fakes.slack import slack_receiver
     from tests.fakes.smtp import smtp_receiver
 

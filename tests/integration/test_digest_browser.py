@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from alerts.digest import build_digests
-from reputation.cli import app
+from reputation.cli.app import app
 from reputation.config import load_config
 from reputation.store import Store
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from reputation.alerting import load_alerting
 from reputation.models import Author, Kind
 from reputation.pipeline import run_cycle
-from reputation.plugins import load_alerting
 from reputation.store import Store
 from reputation.store.schema import incidents
 from tests.conftest import make_config

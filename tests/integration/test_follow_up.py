@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from alerts.outbox import deliver_pending
+from reputation.alerting import load_alerting
 from reputation.pipeline import run_cycle, utcnow
-from reputation.plugins import load_alerting
 from reputation.store import Store
 from reputation.store.schema import incidents
 from tests.conftest import make_config

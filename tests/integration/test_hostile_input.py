@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from connectors.replay import ReplayConnector
-from reputation.plugins import SourceSettings
+from reputation.connector import SourceSettings
 from reputation.store import Store
 from reputation.store.schema import mentions
 from tests.conftest import make_config

@@ -16,9 +16,9 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import select
 
-from alerts.server import make_server
+from alerts.slack.server import make_server
+from reputation.alerting import load_alerting
 from reputation.pipeline import run_cycle
-from reputation.plugins import load_alerting
 from reputation.store import Store
 from reputation.store.schema import incidents, interactions
 from tests.fakes.slack import SlackReceiver, slack_receiver

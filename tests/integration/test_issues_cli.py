@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import insert
 from typer.testing import CliRunner
 
-from reputation.cli import app
+from reputation.cli.app import app
 from reputation.store import Store
 from reputation.store.schema import issue_changes, issues
 

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import insert, select
 
 from reputation.config import Config
-from reputation.embeddings import HashingEmbedder
 from reputation.enrichment import Enricher, recent_members
 from reputation.issues import JOIN_SIMILARITY, splits
 from reputation.store import Store
 from reputation.store.mentions import save_batch
 from reputation.store.schema import enrichments, issue_changes, issues
+from reputation.text.embeddings import HashingEmbedder
 from tests.conftest import make_config
 from tests.factories import BASE_TIME, mention
 

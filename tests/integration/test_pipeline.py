@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from reputation.alerting import load_alerting
 from reputation.config import Config
 from reputation.pipeline import run_cycle
-from reputation.plugins import load_alerting
 from reputation.store import Store
 from reputation.store.schema import cascades, enrichments, incidents, mentions, outbox
 from tests.conftest import make_config

@@ -9,10 +9,10 @@ import pytest
 import yaml
 
 from alerts.digest import build_digests
+from reputation.alerting import load_alerting
+from reputation.cli.doctor import run_checks
 from reputation.config import load_config
-from reputation.doctor import run_checks
 from reputation.pipeline import run_cycle
-from reputation.plugins import load_alerting
 from reputation.store import Store
 from tests.fakes.hackernews import FakeHackerNews
 from tests.fakes.rss import FakeFeeds

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from reputation.models import Author, Mention
-from reputation.spikes import (
+from reputation.spread.spikes import (
     HOUR,
     SpikeParams,
     capped_count,
@@ -111,7 +111,7 @@ def test_hourly_counts_bucket_from_start_at_the_edges(store: Store) -> None:
 
 
 def test_the_alert_rule_raises_the_spike_with_its_numbers(store: Store) -> None:
-    from reputation.plugins import load_alerting
+    from reputation.alerting import load_alerting
     from tests.conftest import make_config
 
     burst = [_post(f"b{i}", NOW - timedelta(minutes=5 + i), f"angry{i}") for i in range(30)]

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, make_url, select
 
+from reputation.alerting import load_alerting
 from reputation.errors import StoreError
 from reputation.pipeline import run_cycle
-from reputation.plugins import load_alerting
 from reputation.store import Store
 from reputation.store.schema import incidents, mentions
 from tests.fakes.slack import slack_receiver

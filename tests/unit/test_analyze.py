@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from reputation.analyze import MAX_ERROR_MESSAGES, PROGRESS_EVERY, analyze_file
+from reputation.cli.analyze import MAX_ERROR_MESSAGES, PROGRESS_EVERY, analyze_file
 from reputation.errors import InputError, ReputationError
-from reputation.sentiment import SentimentAnalyzer
+from reputation.text.sentiment import SentimentAnalyzer
 
 
 def _lines(path: Path) -> list[dict[str, Any]]:
@@ -173,7 +173,7 @@ def test_hostile_texts_in_a_csv_are_scored(tmp_path: Path) -> None:
 
 
 def test_each_line_gets_its_issue_and_the_report_an_issue_table(tmp_path: Path) -> None:
-    from reputation.embeddings import HashingEmbedder
+    from reputation.text.embeddings import HashingEmbedder
 
     source = tmp_path / "complaints.jsonl"
     texts = [

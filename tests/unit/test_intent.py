@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reputation.intent import Intent, detect_intent
-from reputation.sentiment import Sentiment, SentimentAnalyzer
+from reputation.text.intent import Intent, detect_intent
+from reputation.text.sentiment import Sentiment, SentimentAnalyzer
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,9 @@
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from reputation.embeddings import HashingEmbedder
 from reputation.issues import Complaint, IssueClusterer
 from reputation.issues.splits import MIN_REVIEW_SIZE, issues_to_review, parts_of, review
+from reputation.text.embeddings import HashingEmbedder
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
 WHO = ["my", "our", "the", "his", "her"]

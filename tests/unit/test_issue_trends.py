@@ -7,7 +7,7 @@ import statistics
 import pytest
 
 from reputation.issues.trends import Baseline, TrendParams, assess_issue, brand_baseline, winsorised_mean
-from reputation.spikes import upper_tail
+from reputation.spread.spikes import upper_tail
 
 PARAMS = TrendParams()
 

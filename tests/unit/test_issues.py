@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from reputation.embeddings import HashingEmbedder, MiniLMEmbedder, minilm_available
 from reputation.issues import Complaint, Issue, IssueClusterer, label_issues, phrases, phrases_of
+from reputation.text.embeddings import HashingEmbedder, MiniLMEmbedder, minilm_available
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from connectors.replay import ReplayConnector
+from reputation.connector import SourceSettings
 from reputation.errors import InputError
-from reputation.plugins import SourceSettings
 from tests.factories import mention
 
 

@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 import connectors
-from reputation.cli import app
-from reputation.plugins import SourceSettings
+from reputation.cli.app import app
+from reputation.connector import SourceSettings
 
 runner = CliRunner()
 

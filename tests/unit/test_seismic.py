@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reputation.cascade_csv import predict_csv
+from evals.seismic_eval import MARK_MEAN, simulate, spearman
+from reputation.cli.cascade_csv import predict_csv
 from reputation.errors import InputError
-from reputation.seismic import (
+from reputation.spread.seismic import (
     SeismicParams,
     cascade_stats,
     kernel_survival,
@@ -20,7 +21,6 @@ from reputation.seismic import (
     predict_from_stats,
     predict_many,
 )
-from reputation.seismic_eval import MARK_MEAN, simulate, spearman
 
 HOUR = 3600.0
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from reputation import sentiment as sentiment_module
-from reputation.evaluation import evaluate, fit_confidence
-from reputation.sentiment import MAX_CHARS, Sentiment, SentimentAnalyzer, raw_vader
+from reputation.text import sentiment as sentiment_module
+from reputation.text.sentiment import MAX_CHARS, Sentiment, SentimentAnalyzer, raw_vader
+from reputation.text.sentiment_metrics import evaluate, fit_confidence
 
 DATA = Path(__file__).parents[1] / "data" / "complaints_labeled.csv"
 

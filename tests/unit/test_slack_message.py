@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 
 from alerts.rules import Finding
-from alerts.slack import build_message, escape_mrkdwn
+from alerts.slack.blocks import build_message, escape_mrkdwn
+from reputation.alerting import RaisedAlert
 from reputation.config import Severity
-from reputation.plugins import RaisedAlert
 
 HOSTILE = (
     "<!channel> <!here> <@U024BE7LH> <#C123|general> *bold* _it_ ~s~ `code` "

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from reputation.spikes import (
+from reputation.spread.spikes import (
     DEFAULT_PARAMS,
     HOUR,
     WEEK_HOURS,

@@ -33,7 +33,7 @@ most ``max_mentions_per_author`` mentions per author when the caller gives it
 (``detect_volume_spike`` does), so one account posting 50 times is neither a
 spike on a small brand (authors) nor on a big one (the cap).
 
-``python -m reputation.spikes_eval`` measures detection and false alarms on
+``python -m evals.spikes_eval`` measures detection and false alarms on
 simulated seasonal traffic with injected bursts.
 """
 
@@ -53,6 +53,7 @@ from sqlalchemy import BigInteger, ColumnElement, Connection, Integer, case, cas
 from reputation.errors import StoreError
 from reputation.store import as_utc
 from reputation.store.schema import mentions
+from reputation.wording import format_p, plural
 
 HOUR = timedelta(hours=1)
 WEEK_HOURS = 168
@@ -404,21 +405,6 @@ def upper_tail(observed: int, mean: float, variance: float) -> float:
         total += term
         k -= 1
     return max(0.0, 1.0 - math.exp(log_pmf(observed - 1) + math.log(total)))
-
-
-def plural(count: int, noun: str) -> str:
-    """1 post, 2 posts: for the explanations people read."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
-def format_p(p_value: float) -> str:
-    """2e-9 rather than 2.000000e-09; two decimals when not small."""
-    if p_value >= 0.01:
-        return f"{p_value:.2f}"
-    if p_value < 1e-300:
-        return "<1e-300"
-    mantissa, exponent = f"{p_value:.0e}".split("e")
-    return f"{mantissa}e{int(exponent)}"
 
 
 # --- The store --------------------------------------------------------------------------------------------------

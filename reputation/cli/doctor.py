@@ -11,13 +11,14 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, select
 
+from reputation.alerting import load_alerting
 from reputation.config import Config, load_config
+from reputation.connector import load_connector
 from reputation.errors import ReputationError
-from reputation.language import detect_language
-from reputation.plugins import load_alerting, load_connector
-from reputation.sentiment import SentimentAnalyzer
 from reputation.store import Store, as_utc
 from reputation.store.schema import source_runs
+from reputation.text.language import detect_language
+from reputation.text.sentiment import SentimentAnalyzer
 
 
 @dataclass(frozen=True)

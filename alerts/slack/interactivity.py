@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from alerts.errors import RequestRejected
 from alerts.incidents import ACKNOWLEDGED, FALSE_POSITIVE, OPEN, RESOLVED
-from alerts.slack import ACTIONS_BLOCK_PREFIX, action_buttons, clip_escaped
+from alerts.slack.blocks import ACTIONS_BLOCK_PREFIX, action_buttons, clip_escaped
 from reputation.store import Store
 from reputation.store.schema import incidents, interactions
 

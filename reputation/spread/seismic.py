@@ -60,7 +60,7 @@ squared coefficient of variation of the observed resharers' follower counts), so
 ``[R_t, cap]`` and made to contain the prediction; when even ``p_lo`` is
 supercritical the low end counts the first generation only (``D`` at ``p_lo``,
 minus ``z sqrt(D)``).  On the held-out simulated cascades about 90 % of the true
-sizes fall inside (see ``reputation.seismic_eval``).
+sizes fall inside (see ``evals.seismic_eval``).
 
 Inputs.  Index 0 is the root post; its time is taken as 0 whatever is given.
 Order does not matter (every quantity is a sum over events).  Exact duplicate
@@ -78,7 +78,7 @@ entries are ignored.
 
 Calibration.  ``alpha``, ``gamma``, ``prior_branching``, ``prior_strength`` and
 ``max_window_seconds`` were fitted on half of the simulated cascades of
-``reputation.seismic_eval`` (minimising the median relative error at 1 h, 2 h and
+``evals.seismic_eval`` (minimising the median relative error at 1 h, 2 h and
 6 h) and checked on the other half; see that module.
 """
 

@@ -1,6 +1,6 @@
 """How well :mod:`reputation.issues.trends` finds growing issues, and how often it cries wolf.
 
-Run ``python -m reputation.issues.trends_eval`` (fixed seed, numpy only, seconds).
+Run ``python -m evals.trends_eval`` (fixed seed, numpy only, seconds).
 
 Traffic.  One brand with ``ISSUES`` issues over ``DAYS`` days of daily complaint
 counts.  An issue's mean is log-uniform in 0.2 .. 20 posts a day; weekdays run

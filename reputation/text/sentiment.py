@@ -7,7 +7,7 @@ again", "thanks for nothing". So before VADER sees a post we rewrite it: each
 complaint cue becomes one synthetic token whose valence sits in this analyzer's
 own copy of the lexicon. VADER then scores those tokens like any word, with its
 own negation, caps and punctuation rules, and its compound stays on the same
--1..1 scale. The cue tables live in `reputation.complaint_lexicon`.
+-1..1 scale. The cue tables live in `reputation.text.complaint_lexicon`.
 
 `raw_vader` is plain VADER at its usual +-0.05 thresholds, kept for comparison.
 """
@@ -22,7 +22,7 @@ from functools import lru_cache
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from reputation import complaint_lexicon as lex
+from reputation.text import complaint_lexicon as lex
 
 NEGATIVE = "negative"
 NEUTRAL = "neutral"
@@ -43,7 +43,7 @@ VADER_THRESHOLD = 0.05
 QUESTION_THRESHOLD = 0.5
 
 # Confidence = sigmoid(a + b * |compound|), one pair for polar labels and one for
-# neutral, fitted by logistic regression (reputation.evaluation.fit_logistic) on
+# neutral, fitted by logistic regression (reputation.text.sentiment_metrics.fit_logistic) on
 # the dev split of tests/data/complaints_labeled.csv, target "label was right".
 # tests/unit/test_sentiment.py refits them and fails if they drift.
 POLAR_CALIBRATION = (1.5466, 4.1582)

@@ -1,4 +1,4 @@
-"""The complaint-domain tables that `reputation.sentiment` adds to VADER.
+"""The complaint-domain tables that `reputation.text.sentiment` adds to VADER.
 
 Valences are on VADER's -4..4 scale. Phrase patterns are case-insensitive regex
 fragments without capturing groups; the sentiment module joins each table into

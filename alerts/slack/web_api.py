@@ -14,7 +14,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from alerts.slack import SendResult
+from alerts.slack.webhook import SendResult
 
 DEFAULT_API_URL = "https://slack.com/api/"
 METADATA_EVENT = "reputation_alert"

@@ -6,7 +6,7 @@ ignored, order is free): ``time`` is seconds since the cascade's root post and
 is its first row (in file order) with time 0; a cascade without such a row gets
 a root with an unknown follower count.  Rows after ``observe_seconds`` are not
 read into memory.  Negative times are dropped (and counted by
-:func:`reputation.seismic.predict`); a non-numeric or non-finite time, or a
+:func:`reputation.spread.seismic.predict`); a non-numeric or non-finite time, or a
 non-numeric follower count, raises :class:`~reputation.errors.InputError` naming
 the line.  Empty, ``NA``, ``null``, ``none`` and ``nan`` follower counts are
 unknown.  Cascades are yielded in order of first appearance.
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from reputation.errors import InputError
-from reputation.seismic import DEFAULT_PARAMS, SeismicParams, predict_many
+from reputation.spread.seismic import DEFAULT_PARAMS, SeismicParams, predict_many
 
 _COLUMNS = ("cascade_id", "time", "followers")
 _MISSING = {"", "na", "n/a", "nan", "null", "none"}

@@ -40,8 +40,8 @@ from typing import Any, ClassVar
 from connectors.errors import AuthenticationFailed, BadResponse, ConnectorError, RateLimited, Transient
 from connectors.kit import Page, ScanCursor, scan_newest_first
 from connectors.retry import RetryPolicy
+from reputation.connector import SourceSettings
 from reputation.models import Author, FetchedBatch, Kind, Mention
-from reputation.plugins import SourceSettings
 
 API_ROOT = "https://api.$name.example"
 TOKEN = "${upper}_TOKEN"

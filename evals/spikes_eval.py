@@ -1,6 +1,6 @@
-"""How well :mod:`reputation.spikes` finds volume bursts, and how often it cries wolf.
+"""How well :mod:`reputation.spread.spikes` finds volume bursts, and how often it cries wolf.
 
-Run ``python -m reputation.spikes_eval`` (fixed seed, numpy only, about a minute of CPU).
+Run ``python -m evals.spikes_eval`` (fixed seed, numpy only, about a minute of CPU).
 
 Traffic.  ``BRANDS`` brands, ``WEEKS`` weeks of hourly mentions each, starting on a
 Monday.  A brand's mean volume is log-uniform in 0.2 .. 100 mentions an hour;
@@ -19,7 +19,7 @@ Poisson(m x max(rate, 2)) extra mentions from distinct authors, m cycling over
 posts ``FLOOD_POSTS`` times in an hour.  Organic mentions have distinct authors.
 
 Scored.  Every hour after the first 7 days (the warm-up) is assessed with the
-default :class:`~reputation.spikes.SpikeParams`, the hourly window ending on the
+default :class:`~reputation.spread.spikes.SpikeParams`, the hourly window ending on the
 hour, as ``detect_volume_spike`` would see it.  Detection: share of bursts whose
 hour is flagged, by burst size and by brand volume (quiet < 2 an hour <= mid <
 20 <= busy).  False alarms: flagged hours that hold neither a burst nor a flood,
@@ -40,7 +40,15 @@ from typing import Any
 
 import numpy as np
 
-from reputation.spikes import DEFAULT_PARAMS, WEEK_HOURS, FloatArray, IntArray, SpikeParams, assess_series, upper_tail
+from reputation.spread.spikes import (
+    DEFAULT_PARAMS,
+    WEEK_HOURS,
+    FloatArray,
+    IntArray,
+    SpikeParams,
+    assess_series,
+    upper_tail,
+)
 
 SEED = 20260307
 BRANDS = 40
@@ -176,7 +184,7 @@ def report(name: str, result: dict[str, Any]) -> list[str]:
 def main() -> None:
     began = time.perf_counter()
     params = DEFAULT_PARAMS
-    print(f"reputation.spikes at the default params: {params}")
+    print(f"reputation.spread.spikes at the default params: {params}")
     print(f"{BRANDS} brands x {WEEKS} weeks, seed {SEED}, warm-up {WARMUP_HOURS // 24} days, bursts m x max(rate, 2)")
     rng = np.random.default_rng(SEED)
     for scenario in ("poisson", "bursty"):

@@ -22,13 +22,13 @@ from typing import IO, Any
 
 from rich.text import Text
 
-from reputation.embeddings import Embedder, default_embedder
 from reputation.errors import InputError
-from reputation.evaluation import LABELS, ConfusionCounter, Metrics, normalize_label
-from reputation.intent import detect_intent
 from reputation.issues import Complaint, IssueClusterer
 from reputation.issues.topics import resolve as resolve_topic
-from reputation.sentiment import SentimentAnalyzer, raw_vader
+from reputation.text.embeddings import Embedder, default_embedder
+from reputation.text.intent import detect_intent
+from reputation.text.sentiment import SentimentAnalyzer, raw_vader
+from reputation.text.sentiment_metrics import LABELS, ConfusionCounter, Metrics, normalize_label
 
 # The report keeps this many error messages; the count covers all of them.
 MAX_ERROR_MESSAGES = 20

@@ -1,4 +1,4 @@
-"""Issue labels measured on banking77: `python -m reputation.issues.label_eval [CSV] [--tune-only] [--grid]`.
+"""Issue labels measured on banking77: `python -m evals.label_eval [CSV] [--tune-only] [--grid]`.
 
 Labelling is measured apart from clustering: the texts are grouped by their gold intent (77 groups of
 40 bank-customer queries), each group is labelled with `label_issues` over all the groups, and each
@@ -11,7 +11,7 @@ lemmatised alike (spaCy's lookup table, negations read as "not") and stripped of
 - distinct: how many different labels the groups got (two intents labelled alike are told apart by neither).
 
 The intents (not the texts) are split in two halves with a fixed seed, the same split as
-`reputation.issues_eval`: the scoring is tuned on the first half (`--grid`, which looks at it only) and
+`evals.issues_eval`: the scoring is tuned on the first half (`--grid`, which looks at it only) and
 both are reported. The rows: the rules (the fallback), spaCy with the default scoring (the default), and
 spaCy with the scoring tuned on the tuning half (kept to show that it overfit; not used).
 banking77: Casanueva et al., 2020, CC BY 4.0 (see shared/data/SOURCES.md).
@@ -31,7 +31,7 @@ from pathlib import Path
 from reputation.issues import phrases
 from reputation.issues.phrases import DEFAULT_SCORING, SPACY_TUNED_SCORING, Scoring, add_phrases, label_issues
 
-DEFAULT_CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "issues" / "banking77_test.csv"
+DEFAULT_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "issues" / "banking77_test.csv"
 SEED = 7
 EXAMPLES = 15
 # Left out on both sides before comparing (particles too, so that "top up" scores as "top").
@@ -67,7 +67,7 @@ def load(path: Path) -> dict[str, list[str]]:
 
 
 def split(intents: Sequence[str], seed: int = SEED) -> dict[str, list[str]]:
-    """Intents in a tuning half and a held-out half (the split of `reputation.issues_eval`)."""
+    """Intents in a tuning half and a held-out half (the split of `evals.issues_eval`)."""
     shuffled = sorted(intents)
     random.Random(seed).shuffle(shuffled)
     tune = set(shuffled[: len(shuffled) // 2])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields
 
-from reputation.sentiment import MAX_CHARS, NEGATIVE, Sentiment
+from reputation.text.sentiment import MAX_CHARS, NEGATIVE, Sentiment
 
 # Below this compound a post reads as angry even without an insult, provided it
 # shouts (caps, "!!", "??") too; plain negative posts are merely unhappy.

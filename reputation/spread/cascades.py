@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, delete, select, update
 
-from reputation import seismic
+from reputation.spread import seismic
 from reputation.store import as_utc, upsert
 from reputation.store.schema import authors, cascades, enrichments, mentions
 

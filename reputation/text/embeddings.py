@@ -10,7 +10,7 @@ Two implementations:
   weights' sha256 is checked before they are used.
 
 `default_embedder()` picks MiniLM when its package is installed (it clusters
-banking77 far better, see `reputation.issues_eval`) and falls back to hashing.
+banking77 far better, see `evals.issues_eval`) and falls back to hashing.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Slack messages (Block Kit through slack_sdk) and their delivery by webhook.
+"""Slack alert messages, built as Block Kit through slack_sdk.
 
 Everything that came from the internet is shown as plain_text, which Slack
 renders without formatting, and is escaped as Slack documents (&, <, >), which
@@ -9,7 +9,6 @@ turns `<!channel>`, `<@U123>` and `<https://x|y>` into text. The fallback
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -24,11 +23,10 @@ from slack_sdk.models.blocks import (
     SectionBlock,
     UserSelectElement,
 )
-from slack_sdk.webhook import WebhookClient
 
 from alerts.rules import Finding
-from reputation.plugins import RaisedAlert
-from reputation.spikes import plural
+from reputation.alerting import RaisedAlert
+from reputation.wording import plural
 
 # Slack's documented limits, less a margin for the ellipsis.
 HEADER_CHARS = 150
@@ -140,28 +138,3 @@ def build_message(alert: RaisedAlert, finding: Finding, history: list[dict[str, 
     fallback = clip_escaped(f"[{alert.severity}] {alert.title}", FALLBACK_CHARS)
     # to_dict() runs slack_sdk's own validation of every block and its limits.
     return {"text": fallback, "blocks": [block.to_dict() for block in blocks]}
-
-
-@dataclass(frozen=True)
-class SendResult:
-    ok: bool
-    status: int
-    retry_after_seconds: float | None
-    error: str | None
-
-
-def send_webhook(url: str, payload: dict[str, Any], timeout_seconds: float = 10.0) -> SendResult:
-    """POST one payload. Never raises for HTTP or network failures; never echoes the URL."""
-    client = WebhookClient(url=url, timeout=int(timeout_seconds))
-    try:
-        response = client.send_dict(payload)
-    except Exception as error:  # noqa: BLE001 - any transport failure is a retryable send failure
-        return SendResult(False, 0, None, f"{type(error).__name__} while posting to the webhook")
-    if response.status_code == 200:
-        return SendResult(True, 200, None, None)
-    retry_after = response.headers.get("Retry-After") or response.headers.get("retry-after")
-    try:
-        wait = float(retry_after[0] if isinstance(retry_after, list) else retry_after) if retry_after else None
-    except ValueError:
-        wait = None
-    return SendResult(False, response.status_code, wait, f"HTTP {response.status_code}: {clip(response.body, 200)}")

@@ -1,6 +1,6 @@
-"""How well :mod:`reputation.seismic` predicts final cascade sizes.
+"""How well :mod:`reputation.spread.seismic` predicts final cascade sizes.
 
-Run ``python -m reputation.seismic_eval`` (a few seconds; fixed seed, numpy only).
+Run ``python -m evals.seismic_eval`` (a few seconds; fixed seed, numpy only).
 
 1. The example tweet cascade in ``../shared/data/cascades`` (header
    ``relative_time_second,number_of_followers``, first row the original post,
@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reputation.seismic import (
+from reputation.spread.seismic import (
     DEFAULT_PARAMS,
     BatchPrediction,
     CascadeStats,

@@ -26,11 +26,12 @@ from rich.table import Table
 from rich.text import Text
 
 from reputation import __version__
+from reputation.alerting import RaisedAlert, load_alerting
 from reputation.config import Config, default_config_path, load_config
+from reputation.connector import SourceSettings, load_connector
 from reputation.errors import InputError, ReputationError, StoreError
-from reputation.models import snippet
-from reputation.plugins import RaisedAlert, SourceSettings, load_alerting, load_connector
 from reputation.store import Store
+from reputation.wording import snippet
 
 app = typer.Typer(help="Catch angry customers' posts early and hand them to a person.", no_args_is_help=True)
 connectors_app = typer.Typer(help="Installed platform connectors.", no_args_is_help=True)
@@ -254,8 +255,8 @@ def analyze(
     as_json: JsonOption = False,
 ) -> None:
     """Sentiment, intent and issue for every text of a file, with metrics when labels are present."""
-    from reputation.analyze import analyze_file
-    from reputation.embeddings import make_embedder
+    from reputation.cli.analyze import analyze_file
+    from reputation.text.embeddings import make_embedder
 
     with _errors(), _progress() as progress:
         task = progress.add_task("analyzing", total=None)
@@ -280,7 +281,7 @@ def cascades_predict(
     observe: Annotated[float, typer.Option("--observe", help="seconds since each root post to use")],
 ) -> None:
     """Predicted final size of each cascade in an event file, one JSON line each."""
-    from reputation.cascade_csv import predict_csv
+    from reputation.cli.cascade_csv import predict_csv
 
     with _errors():
         for line in predict_csv(file, observe):
@@ -409,7 +410,7 @@ def digest(
 @connectors_app.command("list")
 def connectors_list(as_json: JsonOption = False) -> None:
     """Installed connectors, their versions and whether their credentials are set."""
-    from reputation.plugins import connector_entry_points
+    from reputation.connector import connector_entry_points
 
     rows: list[dict[str, Any]] = []
     for name, entry in sorted(connector_entry_points().items()):
@@ -436,7 +437,7 @@ def connectors_list(as_json: JsonOption = False) -> None:
 @app.command()
 def doctor(config: ConfigOption = None) -> None:
     """Check configuration, database, NLP models, credentials and Slack reachability."""
-    from reputation.doctor import run_checks
+    from reputation.cli.doctor import run_checks
 
     checks = run_checks(config or default_config_path())
     table = Table("check", "result", "detail")
@@ -477,7 +478,7 @@ def bench(
     texts: Annotated[int, typer.Option(help="mentions in the throughput run")] = 5000,
 ) -> None:
     """Throughput of the pipeline beside its bare models, and cycle cost at 10,000 vs STORED mentions."""
-    from reputation.bench import as_dicts, run
+    from reputation.cli.bench import as_dicts, run
 
     with _errors():
         figures = run(postgres_url or None, 10_000, stored, texts)
@@ -531,7 +532,7 @@ def connectors_new(
     directory: Annotated[Path, typer.Option(help="the project root to write into")] = Path("."),
 ) -> None:
     """Scaffold a connector module, its local fake and its contract test."""
-    from reputation.scaffold import entry_point_line, scaffold
+    from reputation.cli.scaffold import entry_point_line, scaffold
 
     with _errors():
         written = scaffold(name, directory)

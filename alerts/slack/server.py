@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from alerts.errors import RequestRejected
-from alerts.interactivity import SLACK_RESPONSE_URL_PREFIX, apply, parse, post_update, updated_message, verify
+from alerts.slack.interactivity import SLACK_RESPONSE_URL_PREFIX, apply, parse, post_update, updated_message, verify
 from reputation.store import Store
 
 log = logging.getLogger(__name__)

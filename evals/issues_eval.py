@@ -1,4 +1,4 @@
-"""Issue clustering measured on banking77: `python -m reputation.issues_eval [CSV]`.
+"""Issue clustering measured on banking77: `python -m evals.issues_eval [CSV]`.
 
 banking77's test split (3,080 bank-customer queries, 77 intents) stands in for
 complaints. The categories are split in two halves (seeded): the join
@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from reputation.embeddings import Embedder, HashingEmbedder, Matrix, MiniLMEmbedder, minilm_available
 from reputation.issues import Complaint, IssueClusterer, average_linkage
 from reputation.issues.splits import REVIEW_SAMPLE, issues_to_review, parts_of, review, split_similarity
+from reputation.text.embeddings import Embedder, HashingEmbedder, Matrix, MiniLMEmbedder, minilm_available
 
 DEFAULT_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "issues" / "banking77_test.csv"
 GRID = [round(0.1 + 0.05 * i, 2) for i in range(15)]

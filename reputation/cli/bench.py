@@ -22,14 +22,14 @@ from sqlalchemy import text
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from reputation.config import Config, parse_config
-from reputation.embeddings import default_embedder
 from reputation.enrichment import Enricher
-from reputation.intent import detect_intent
-from reputation.language import detect_language
 from reputation.models import Author, Kind, Mention
-from reputation.sentiment import SentimentAnalyzer
 from reputation.store import Store
 from reputation.store.mentions import save_batch
+from reputation.text.embeddings import default_embedder
+from reputation.text.intent import detect_intent
+from reputation.text.language import detect_language
+from reputation.text.sentiment import SentimentAnalyzer
 
 _PRODUCTS = ["Voltbook Pro 14", "Voltbook Air", "the app", "my order", "the charger", "the TV", "the headphones"]
 _TEMPLATES = [
