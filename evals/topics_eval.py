@@ -97,7 +97,7 @@ class CachedEmbedder:
         self.known: dict[str, Matrix] = {}
         if self.path.exists():
             with np.load(self.path) as saved:
-                self.known = {key: saved[key] for key in saved.files}
+                self.known = dict(zip(saved["keys"].tolist(), saved["vectors"], strict=True))
 
     def _key(self, text: str) -> str:
         return hashlib.sha1(text.encode()).hexdigest()
@@ -112,7 +112,7 @@ class CachedEmbedder:
 
     def save(self) -> None:
         CACHE.mkdir(parents=True, exist_ok=True)
-        np.savez(self.path, **self.known)
+        np.savez(self.path, keys=np.array(list(self.known)), vectors=np.stack(list(self.known.values())))
 
 
 def load(extra: Sequence[str]) -> list[Dataset]:
