@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import insert, select
 
 from reputation.config import Config
-from reputation.enrichment import Enricher, recent_members
+from reputation.enrichment import Enricher
 from reputation.issues import JOIN_SIMILARITY, splits
+from reputation.issues.lifecycle import recent_members
 from reputation.store import Store
 from reputation.store.mentions import save_batch
 from reputation.store.schema import enrichments, issue_changes, issues
