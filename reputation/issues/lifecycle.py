@@ -17,9 +17,10 @@ from reputation.config import Config
 from reputation.issues.catalog import is_live
 from reputation.issues.clustering import MAX_LIVE_ISSUES, Complaint, Issue, IssueClusterer
 from reputation.issues.splits import REVIEW_SAMPLE, Split, issues_to_review, review
+from reputation.issues.topics import Topic
 from reputation.keywords import subject_terms
 from reputation.store import as_utc, upsert
-from reputation.store.schema import enrichments, issue_changes, issues, mentions
+from reputation.store.schema import enrichments, issue_changes, issue_granularity, issues, mentions, topics
 from reputation.text.embeddings import Embedder, make_embedder
 
 
@@ -51,11 +52,32 @@ class IssueLifecycle:
                 .limit(MAX_LIVE_ISSUES * max(len(self.config.brands), 1))
             )
         ]
+        embedder = self._clusterer_embedder
+        # Topics are few (a brand's live issues group into tens): the live ones are loaded whole.
+        live_topics = [
+            _topic_from_row(row) for row in connection.execute(select(topics).where(topics.c.merged_into.is_(None)))
+        ]
+        chosen = {
+            (row.brand or None): row.join_similarity
+            for row in connection.execute(
+                select(issue_granularity).where(issue_granularity.c.embedder == embedder.name)
+            )
+        }
         clusterer = IssueClusterer(
-            live, ignore_words=self.brand_words, embedder=self._clusterer_embedder, products=self.products
+            live,
+            ignore_words=self.brand_words,
+            embedder=embedder,
+            products=self.products,
+            topics=live_topics,
+            granularity_by_brand=chosen,
         )
         changes = self._apply_corrections(clusterer, now)
         assigned = clusterer.assign_all(complaints)
+        _save_topics(connection, clusterer, chosen, now)
+        changes += [
+            {"at": now, "issue_id": source, "change": "topic_merged", "other_id": target, "detail": f"{sim:.3f}"}
+            for source, target, sim in clusterer.topic_merges
+        ]
         changes += [
             {
                 "at": m.at,
@@ -104,6 +126,7 @@ class IssueLifecycle:
                     "embedder",
                     "examples",
                     "reviewed_size",
+                    "topic_id",
                 ],
             )
         for change in changes:
@@ -180,6 +203,53 @@ def recent_members(issue_id: str, limit: int = REVIEW_SAMPLE) -> Select[Any]:
     )
 
 
+def _save_topics(
+    connection: Connection, clusterer: IssueClusterer, chosen: dict[str | None, float], now: datetime
+) -> None:
+    """The topics as they are after the cycle, and the grain of any brand that got one."""
+    rows = [_topic_row(topic, clusterer.embedder.name) for topic in clusterer.topics.values()]
+    if rows:
+        upsert(connection, topics, rows, keys=["id"], update=[c for c in rows[0] if c != "id"])
+    new = {brand: join for brand, join in clusterer.granularity.items() if brand not in chosen}
+    if new:
+        connection.execute(
+            insert(issue_granularity),
+            [
+                {"brand": brand or "", "embedder": clusterer.embedder.name, "join_similarity": join, "chosen_at": now}
+                for brand, join in new.items()
+            ],
+        )
+
+
+def _topic_from_row(row: Any) -> Topic:
+    return Topic(
+        id=row.id,
+        brand=row.brand,
+        label=row.label,
+        size=row.size,
+        created_at=as_utc(row.created_at),
+        last_seen_at=as_utc(row.last_seen_at),
+        label_locked=row.label_locked,
+        centroid=np.frombuffer(row.centroid, dtype=np.float32).copy() if row.centroid else None,
+        merged_into=row.merged_into,
+    )
+
+
+def _topic_row(topic: Topic, embedder: str) -> dict[str, Any]:
+    return {
+        "id": topic.id,
+        "brand": topic.brand,
+        "label": topic.label[:200],
+        "label_locked": topic.label_locked,
+        "size": topic.size,
+        "created_at": topic.created_at,
+        "last_seen_at": topic.last_seen_at,
+        "merged_into": topic.merged_into,
+        "centroid": topic.centroid.astype("<f4").tobytes() if topic.centroid is not None else None,
+        "embedder": embedder,
+    }
+
+
 def _issue_from_row(row: Any) -> Issue:
     return Issue(
         id=row.id,
@@ -195,6 +265,7 @@ def _issue_from_row(row: Any) -> Issue:
         examples=list(row.examples or []),
         merged_into=row.merged_into,
         reviewed_size=row.reviewed_size or 0,
+        topic_id=row.topic_id,
     )
 
 
@@ -213,4 +284,5 @@ def _issue_row(issue: Issue) -> dict[str, Any]:
         "embedder": issue.embedder,
         "examples": issue.examples,
         "reviewed_size": issue.reviewed_size,
+        "topic_id": issue.topic_id,
     }

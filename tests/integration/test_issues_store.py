@@ -34,7 +34,7 @@ def enrich(store: Store, config: Config, texts: list[str], start: int) -> dict[s
     with store.transaction() as connection:
         save_batch(connection, "test", batch, {}, BASE_TIME)
     enricher = Enricher(config)
-    enricher._clusterer_embedder = HashingEmbedder()  # the unit tests cover MiniLM; here the store is under test
+    enricher.issues._clusterer_embedder = HashingEmbedder()  # the unit tests cover MiniLM; here the store is under test
     enricher.run(store, BASE_TIME + timedelta(hours=1))
     with store.engine.connect() as connection:
         rows = connection.execute(select(enrichments.c.mention_key, enrichments.c.issue_id)).all()
