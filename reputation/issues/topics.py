@@ -21,6 +21,12 @@ import numpy as np
 from reputation.text.embeddings import Matrix
 
 
+def topic_and_issue(topic_label: str | None, issue_label: str) -> str:
+    """ "topic > issue", as a CX lead reads it; the issue alone while it has no topic or already names it."""
+    topic = (topic_label or "").strip()
+    return f"{topic} > {issue_label}" if topic and topic.lower() not in issue_label.lower() else issue_label
+
+
 def topic_id_for(brand: str | None, issue_id: str) -> str:
     return "top-" + hashlib.sha1(f"{brand}|{issue_id}".encode()).hexdigest()[:10]
 
