@@ -30,6 +30,7 @@ import numpy as np
 
 from reputation.issues import granularity
 from reputation.issues.linkage import average_linkage
+from reputation.issues.naming import is_thing, name_issue
 from reputation.issues.phrases import add_phrases, label_issues
 from reputation.issues.topics import Member, Topic, group_topics
 from reputation.issues.topics import resolve as resolve_topic
@@ -346,10 +347,14 @@ class IssueClusterer:
     def relabel(self, brands: set[str | None]) -> None:
         for brand in brands:
             live = self.live(brand)
-            labels = label_issues({i.id: i.terms for i in live}, {i.id: i.size for i in live})
+            labels: dict[str, str] = {}
+            # Issues are told apart from the brand's other issues, the unsorted pool from one another.
+            for part in ([i for i in live if not i.unsorted], [i for i in live if i.unsorted]):
+                labels |= label_issues({i.id: i.terms for i in part}, {i.id: i.size for i in part})
             for issue in live:
                 if not issue.label_locked and issue.id in self.touched:
-                    issue.label = labels.get(issue.id) or issue.label or "unlabelled"
+                    chosen = labels.get(issue.id) or issue.label or "unlabelled"
+                    issue.label = name_issue(chosen, issue.terms, issue.size)
             self._label_topics(brand, live)
 
     def _label_topics(self, brand: str | None, live: list[Issue]) -> None:
@@ -359,8 +364,10 @@ class IssueClusterer:
         for issue in live:
             topic_id = resolve_topic(self.topics, issue.topic_id)
             if topic_id in self.topics and not issue.unsorted:
+                # A topic is named by a thing ("battery", "refund"); what went wrong is its issues' part.
                 for phrase, count in issue.terms.items():
-                    profiles[topic_id][phrase] = profiles[topic_id].get(phrase, 0.0) + count
+                    if " " not in phrase and is_thing(phrase):
+                        profiles[topic_id][phrase] = profiles[topic_id].get(phrase, 0.0) + count
                 sizes[topic_id] += issue.size
         labels = label_issues(profiles, sizes) if profiles else {}
         for topic_id, label in labels.items():
