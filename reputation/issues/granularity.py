@@ -28,7 +28,7 @@ SAMPLE_MAX = 2000  # the neighbour search is quadratic; a sample this size settl
 # -0.01 NMI on banking77 and CFPB).
 ATTACH_MARGIN = 0.1
 # Topics group issues whose members are this much less alike than an issue's (average linkage again).
-TOPIC_MARGIN = 0.1
+TOPIC_MARGIN = 0.05
 # Only measured for MiniLM; other embedders keep their fixed threshold.
 ADAPTIVE_EMBEDDERS = frozenset({"all-minilm-l6-v2"})
 _BOUNDS = (0.3, 0.85)
