@@ -161,7 +161,7 @@ def _issue_lines(
     )
     meta = {row.id: row for row in found}
     # Complaints with too few alike to make an issue wait unsorted: counted, never shown as issues of one.
-    unsorted = [issue_id for issue_id in today_rows if issue_id in meta and meta[issue_id].size < MIN_GROUP]
+    unsorted = [i for i in today_rows if i in meta and meta[i].size < MIN_GROUP and not meta[i].label_locked]
     digest.unsorted = sum(len(today_rows.pop(issue_id)) for issue_id in unsorted)
     if not today_rows:
         return []

@@ -87,7 +87,8 @@ class Issue:
 
     @property
     def unsorted(self) -> bool:
-        return self.size < granularity.MIN_GROUP
+        """Too few alike to be an issue yet (unless a person named it)."""
+        return self.size < granularity.MIN_GROUP and not self.label_locked
 
     def absorb(self, total: Matrix, count: int, seen_at: datetime) -> None:
         """Add `count` members whose vectors sum to `total`."""
