@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -127,6 +127,7 @@ class IssueClusterer:
         products: Iterable[str] = (),
         topics: Iterable[Topic] = (),
         granularity_by_brand: dict[str | None, float] | None = None,
+        known: Mapping[str | None, Sequence[tuple[str, Sequence[str]]]] | None = None,
     ) -> None:
         """`ignore_words` (brand names) and `products` (keyword terms, `*` for a stem) leave the texts first.
 
@@ -140,6 +141,9 @@ class IssueClusterer:
         self.issues = {issue.id: issue for issue in issues}
         self.topics = {topic.id: topic for topic in topics}
         self.topic_merges: list[tuple[str, str, float]] = []
+        # Per brand, the CX lead's known issues: (issue id, the mean of its examples' vectors).
+        self.known = {brand: list(issues_) for brand, issues_ in (known or {}).items()}
+        self._anchors: dict[str | None, list[tuple[str, Matrix]]] = {}
         self.ignore = frozenset(word for phrase in ignore_words for word in _WORDS.findall(phrase.lower()))
         self.label_ignore = self.ignore | {word for phrase in products for word in _WORDS.findall(phrase.lower())}
         self._ignore_pattern = (
@@ -199,8 +203,12 @@ class IssueClusterer:
             by_brand[ordered[i].brand].append(row)
         for brand, rows in by_brand.items():
             assert vectors is not None
-            brand_complaints = [ordered[usable[r]] for r in rows]
-            assigned.update(self._cluster_brand(brand, brand_complaints, vectors[rows], cleaned, usable, rows))
+            matched = self._match_known(brand, [ordered[usable[r]] for r in rows], vectors[rows], rows, cleaned, usable)
+            assigned.update(matched)
+            rows = [r for r in rows if ordered[usable[r]].mention_key not in matched]
+            if rows:
+                brand_complaints = [ordered[usable[r]] for r in rows]
+                assigned.update(self._cluster_brand(brand, brand_complaints, vectors[rows], cleaned, usable, rows))
         for key, found in assigned.items():
             if found is not None:
                 assigned[key] = self.resolve(found)
@@ -208,6 +216,61 @@ class IssueClusterer:
         self.sort_into_topics(brands)
         self.relabel(brands)
         return assigned
+
+    def _anchors_for(self, brand: str | None, at: datetime) -> list[tuple[str, Matrix]]:
+        """The brand's known issues, opened on first use with the name as a locked label."""
+        if brand not in self._anchors:
+            anchors = []
+            for name, examples in self.known.get(brand, []):
+                anchor = self.embedder.embed([self.clean(e) for e in examples]).mean(axis=0).astype(np.float32)
+                issue_id = self.resolve(issue_id_for(brand, f"known:{name}"))
+                if issue_id not in self.issues:
+                    self.issues[issue_id] = Issue(
+                        issue_id,
+                        brand,
+                        name,
+                        {},
+                        0,
+                        at,
+                        at,
+                        label_locked=True,
+                        centroid=anchor,
+                        embedder=self.embedder.name,
+                    )
+                    self.touched.add(issue_id)
+                anchors.append((issue_id, anchor))
+            self._anchors[brand] = anchors
+        return self._anchors[brand]
+
+    def _match_known(
+        self,
+        brand: str | None,
+        complaints: list[Complaint],
+        vectors: Matrix,
+        rows: list[int],
+        cleaned: list[str],
+        usable: list[int],
+    ) -> dict[str, str]:
+        """Complaints close enough to a known issue's examples join it before discovery sees them."""
+        if not self.known.get(brand):
+            return {}
+        anchors = self._anchors_for(brand, complaints[0].created_at)
+        similarities = vectors @ np.stack([anchor for _, anchor in anchors]).T
+        best = similarities.argmax(axis=1)
+        # Examples are short and posts long, so the floor is the attach level, not the join level.
+        floor = self.join_for(brand) - granularity.ATTACH_MARGIN
+        matched: dict[str, str] = {}
+        for column, (issue_id, _) in enumerate(anchors):
+            members = [i for i in range(len(complaints)) if best[i] == column and similarities[i, column] >= floor]
+            if not members:
+                continue
+            issue = self.issues[issue_id]
+            issue.absorb(vectors[members].sum(axis=0), len(members), max(complaints[i].created_at for i in members))
+            issue.terms = add_phrases(issue.terms, (cleaned[usable[rows[i]]] for i in members), self.label_ignore)
+            self.pick_examples(issue, [complaints[i].text for i in members], vectors[members])
+            self.touched.add(issue_id)
+            matched.update({complaints[i].mention_key: issue_id for i in members})
+        return matched
 
     def _cluster_brand(
         self,
@@ -312,7 +375,7 @@ class IssueClusterer:
             members = [
                 Member(i.id, i.size, i.centroid, i.created_at, i.last_seen_at, i.topic_id)
                 for i in self.live(brand)
-                if not i.unsorted and i.centroid is not None
+                if not i.unsorted and i.centroid is not None and i.size > 0
             ]
             join = self.join_for(brand) - granularity.TOPIC_MARGIN
             chosen, merges = group_topics(brand, members, self.topics, join)

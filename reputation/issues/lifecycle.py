@@ -70,6 +70,7 @@ class IssueLifecycle:
             products=self.products,
             topics=live_topics,
             granularity_by_brand=chosen,
+            known={b.name: [(k.name, k.examples) for k in b.issues.known] for b in self.config.brands},
         )
         changes = self._apply_corrections(clusterer, now)
         assigned = clusterer.assign_all(complaints)

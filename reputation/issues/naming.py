@@ -60,8 +60,10 @@ def name_issue(chosen: str, terms: Mapping[str, float], size: int) -> str:
     if len(words) > 1 and not is_fragment(chosen) and any(is_thing(w) for w in words):
         return chosen
     things = sorted((p for p in shared if " " not in p and is_thing(p)), key=lambda p: (-shared[p], p))
+    # A fragment says nothing to build on: the issue's most used thing stands in for it.
+    pivot = set(words) if not is_fragment(chosen) else set(things[:1])
     longer = sorted(
-        (p for p in shared if " " in p and set(words) & set(p.split()) and any(is_thing(w) for w in p.split())),
+        (p for p in shared if " " in p and pivot & set(p.split()) and any(is_thing(w) for w in p.split())),
         key=lambda p: (-shared[p], -len(p), p),
     )
     if longer:
