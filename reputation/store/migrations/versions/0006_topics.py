@@ -36,9 +36,7 @@ def upgrade() -> None:
         "issue_granularity",
         sa.Column("brand", sa.String(length=200), nullable=False, comment="empty for mentions of no brand"),
         sa.Column("embedder", sa.String(length=60), nullable=False),
-        sa.Column(
-            "join_similarity", sa.Float(), nullable=False, comment="chosen from the brand's first complaints"
-        ),
+        sa.Column("join_similarity", sa.Float(), nullable=False, comment="chosen from the brand's first complaints"),
         sa.Column("chosen_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("brand", "embedder"),
     )
