@@ -9,7 +9,8 @@ topics, and average linkage cut at cosine distance 0.6. For each, per level (iss
   out is not rewarded);
 - groups: how many groups of 3 or more;
 - named: the share of groups of 3+ whose label shares a content lemma with the name of the group's
-  majority gold label (for the baselines, the same labeller runs on their groups).
+  majority gold label (for the baselines, the same labeller runs on their groups); the row "ours, t > i"
+  scores the issue named as alerts and the digest show it, "topic > issue".
 
 Data, none of it written here (see ../shared/data/SOURCES.md):
 - banking77 test split (Casanueva et al., 2020, CC BY 4.0): 3,080 one-line bank queries, 77 intents;
@@ -44,6 +45,7 @@ import numpy as np
 from reputation.cli.analyze import analyze_file
 from reputation.issues import IssueClusterer, average_linkage
 from reputation.issues.phrases import add_phrases, label_issues, lemma
+from reputation.issues.topics import topic_and_issue
 from reputation.text.embeddings import Embedder, Matrix, default_embedder
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "issues"
@@ -181,6 +183,14 @@ def ours(data: Dataset, embedder: Embedder) -> tuple[list[Row], float]:
         found = [line.get(f"{level}_id") for line in lines]
         labels = {line[f"{level}_id"]: line.get(f"{level}_label") or "" for line in lines if line.get(f"{level}_id")}
         rows.append(score("ours", level, truth, found, labels))
+    # The issue as every other surface shows it: "topic > issue".
+    both = {
+        line["issue_id"]: topic_and_issue(line.get("topic_label"), line.get("issue_label") or "")
+        for line in lines
+        if line.get("issue_id")
+    }
+    found = [line.get("issue_id") for line in lines]
+    rows.append(score("ours, t > i", "issue", data.issues, found, both))
     return rows, seconds
 
 
