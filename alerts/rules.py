@@ -17,13 +17,15 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from reputation.config import Config, IssueSpikeRule, Severity
+from reputation.issues.granularity import MIN_GROUP
+from reputation.issues.topics import topic_and_issue
 from reputation.issues.trends import TrendParams, issue_trends
 from reputation.models import clean_label
 from reputation.spread.prior import shipped
 from reputation.spread.spikes import SpikeParams, detect_volume_spike
 from reputation.store import as_utc
 from reputation.store.queries import enriched_mentions
-from reputation.store.schema import authors, cascades, enrichments, issues, mentions, source_runs
+from reputation.store.schema import authors, cascades, enrichments, issues, mentions, source_runs, topics
 
 # Only stories with activity this recent are looked at: detection cost follows
 # what is happening, not how much history is stored.
@@ -75,10 +77,12 @@ def detractor_posts(connection: Connection, config: Config, now: datetime) -> li
             enrichments.c.issue_id,
             issues.c.label.label("issue_label"),
             issues.c.size.label("issue_size"),
+            topics.c.label.label("topic_label"),
             loudest_critic.label("loudest_critic"),
         )
         .select_from(cascades.join(enriched_mentions(), mentions.c.key == cascades.c.root_key))
         .outerjoin(issues, issues.c.id == enrichments.c.issue_id)
+        .outerjoin(topics, topics.c.id == issues.c.topic_id)
         .where(cascades.c.last_event_at >= now - ACTIVE_WINDOW, enrichments.c.sentiment == "negative")
     )
     findings = []
@@ -136,7 +140,10 @@ def detractor_posts(connection: Connection, config: Config, now: datetime) -> li
                     "prediction_uncertain": row.prediction_uncertain,
                     "prediction_level": shipped().level,
                     "issue_id": row.issue_id,
-                    "issue_label": row.issue_label,
+                    # An unsorted post (too few alike yet) is in no issue a person would recognise.
+                    "issue_label": topic_and_issue(row.topic_label, row.issue_label)
+                    if row.issue_label and (row.issue_size or 0) >= MIN_GROUP
+                    else None,
                     "issue_size": row.issue_size,
                 },
             )

@@ -94,6 +94,19 @@ class KeywordRules(_Strict):
         return rules
 
 
+class KnownIssue(_Strict):
+    """An issue the CX lead already tracks: complaints like its examples join it before any discovery."""
+
+    name: str = Field(min_length=1, max_length=200, description="its label, as the team says it")
+    examples: list[str] = Field(min_length=1, description="a few phrases or posts that say it")
+
+
+class BrandIssues(_Strict):
+    known: list[KnownIssue] = Field(
+        default_factory=list, description="issues matched first; discovery runs on the rest"
+    )
+
+
 class BrandConfig(_Strict):
     name: str = Field(min_length=1)
     aliases: list[str] = Field(default_factory=list)
@@ -103,6 +116,7 @@ class BrandConfig(_Strict):
         default_factory=dict, description="sentiment overrides, word or phrase -> valence on -4..4"
     )
     detractor: DetractorRule | None = Field(default=None, description="this brand's own detractor thresholds")
+    issues: BrandIssues = BrandIssues()
 
     @field_validator("timezone")
     @classmethod

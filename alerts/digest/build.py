@@ -20,10 +20,12 @@ from alerts.digest.operations import incidents, source_health, undelivered_alert
 from alerts.digest.records import BrandDigest, Complainer, Criteria, DayVolume, IssueLine, SpreadLine
 from alerts.rules import complaints_by_person, issue_spike_params, person_of
 from reputation.config import BrandConfig, Config
+from reputation.issues.granularity import MIN_GROUP
+from reputation.issues.topics import topic_and_issue
 from reputation.issues.trends import TrendParams, assess_issue, brand_baseline
 from reputation.store import as_utc
 from reputation.store.queries import enriched_mentions
-from reputation.store.schema import authors, cascades, enrichments, issues, mentions, source_runs
+from reputation.store.schema import authors, cascades, enrichments, issues, mentions, source_runs, topics
 from reputation.wording import snippet
 
 TOP_ISSUES = 8
@@ -153,7 +155,17 @@ def _issue_lines(
                 today_rows[row.issue_id].append(row)
     if not today_rows:
         return []
-    meta = {row.id: row for row in connection.execute(select(issues).where(issues.c.id.in_(list(today_rows))))}
+    found = connection.execute(
+        select(issues, topics.c.label.label("topic_label"))
+        .outerjoin(topics, topics.c.id == issues.c.topic_id)
+        .where(issues.c.id.in_(list(today_rows)))
+    )
+    meta = {row.id: row for row in found}
+    # Complaints with too few alike to make an issue wait unsorted: counted, never shown as issues of one.
+    unsorted = [i for i in today_rows if i in meta and meta[i].size < MIN_GROUP and not meta[i].label_locked]
+    digest.unsorted = sum(len(today_rows.pop(issue_id)) for issue_id in unsorted)
+    if not today_rows:
+        return []
     criteria = digest.criteria
     histories = {issue_id: [counts[d] for d in baseline_days] for issue_id, counts in per_issue.items()}
     totals = [sum(history[j] for history in histories.values()) for j in range(len(baseline_days))]
@@ -183,7 +195,9 @@ def _issue_lines(
         lines.append(
             IssueLine(
                 id=issue_id,
-                label=meta[issue_id].label if issue_id in meta else issue_id,
+                label=topic_and_issue(meta[issue_id].topic_label, meta[issue_id].label)
+                if issue_id in meta
+                else issue_id,
                 today=today,
                 authors=people,
                 series=[counts[d] for d in days],

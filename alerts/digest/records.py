@@ -172,6 +172,7 @@ class BrandDigest:
     criteria: Criteria
     volumes: list[DayVolume]
     unanalysed: int = 0  # mentions of the day not enriched yet, so missing from sentiment
+    unsorted: int = 0  # complaints of the day in no issue yet (too few alike; reputation.issues.granularity)
     issues: list[IssueLine] = field(default_factory=list)
     emerging: list[IssueLine] = field(default_factory=list)
     spreading: list[SpreadLine] = field(default_factory=list)

@@ -302,7 +302,7 @@ def issues_list(
     as_json: JsonOption = False,
 ) -> None:
     """Issues still being matched, with the ids that `issues.rename` and `issues.merge` take."""
-    from reputation.issues.catalog import live_issues
+    from reputation.issues.catalog import live_issues, unsorted_complaints
 
     with _errors():
         settings = _config(config)
@@ -311,6 +311,7 @@ def issues_list(
         store = Store.open(settings.resolved_database_url())
         with store.engine.connect() as connection:
             found = live_issues(connection, datetime.now(UTC), brand, limit)
+            pool = unsorted_complaints(connection, datetime.now(UTC), brand)
     if as_json:
         for entry in found:
             print(json.dumps({**asdict(entry), "examples": list(entry.examples)}, default=str))
@@ -318,19 +319,20 @@ def issues_list(
     # Narrow enough for a terminal; `issues show ID` has the typical posts and the changes.
     table = Table(title="Issues")
     table.add_column("id", no_wrap=True)
-    table.add_column("label", overflow="fold")
+    table.add_column("topic > issue", overflow="fold")
     table.add_column("posts", justify="right")
     table.add_column("brand", overflow="fold")
     table.add_column("last seen (UTC)", no_wrap=True)
     for entry in found:
         table.add_row(
             entry.id,
-            Text(entry.label + (" (named)" if entry.named_by_a_person else "")),
+            Text(entry.title + (" (named)" if entry.named_by_a_person else "")),
             str(entry.posts),
             Text(entry.brand or ""),
             f"{entry.last_seen_at:%Y-%m-%d %H:%M}",
         )
     out.print(table if found else "no issues seen in the last 30 days")
+    out.print(f"{pool} complaints unsorted (too few alike yet to make an issue)")
 
 
 @issues_app.command("show")
@@ -362,7 +364,7 @@ def issues_show(
     # Labels and examples are text from the internet: rich must not read them as markup.
     # One line each, unwrapped, so ids and changes can be copied and grepped.
     out.print(
-        Text(f"{entry.id}: {entry.label}" + (" (named by a person)" if entry.named_by_a_person else "")), soft_wrap=True
+        Text(f"{entry.id}: {entry.title}" + (" (named by a person)" if entry.named_by_a_person else "")), soft_wrap=True
     )
     out.print(
         f"{entry.posts} posts, first seen {entry.created_at:%Y-%m-%d %H:%M} UTC,"

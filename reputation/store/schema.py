@@ -124,6 +124,31 @@ issues = Table(
         server_default="0",
         comment="its size when last checked for a split",
     ),
+    Column("topic_id", String(40), comment="the topic it belongs to; null while unsorted (too few posts)"),
+)
+
+topics = Table(
+    "topics",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("brand", String(200)),
+    Column("label", String(200), nullable=False),
+    Column("label_locked", Boolean, nullable=False, default=False, comment="a human named it"),
+    Column("size", Integer, nullable=False, default=0, comment="posts in its issues"),
+    Column("created_at", Timestamp, nullable=False),
+    Column("last_seen_at", Timestamp, nullable=False),
+    Column("merged_into", String(40)),
+    Column("centroid", LargeBinary, comment="float32 size-weighted mean of its issues' centroids"),
+    Column("embedder", String(60), nullable=False, default=""),
+)
+
+issue_granularity = Table(
+    "issue_granularity",
+    metadata,
+    Column("brand", String(200), primary_key=True, comment="empty for mentions of no brand"),
+    Column("embedder", String(60), primary_key=True),
+    Column("join_similarity", Float, nullable=False, comment="chosen from the brand's first complaints"),
+    Column("chosen_at", Timestamp, nullable=False),
 )
 
 issue_changes = Table(
