@@ -15,7 +15,9 @@ shift that makes the point forecast best in median relative error.  ``w`` and ``
 are fitted per cell; the naive forecast "no further growth" is one of the candidates,
 so in every cell the forecast is at least as good as naive on the history it was fitted
 on.  The interval is the blend plus the cell's residual quantiles (split-conformal
-style), so it holds about as often as it says on cascades like the history.
+style), taken a little wider than the level it claims
+(:data:`~reputation.spread.prior.QUANTILE_LEVEL`) so that it still holds about as
+often as it says on cascades somewhat unlike the history.
 
 ``uncertain`` is set where the cell's forecast was typically off by more than
 :data:`UNCERTAIN_ERROR` on its history, where the interval spans more than a factor
