@@ -64,25 +64,32 @@ def forecast(
     """Blend SEISMIC's finals with the prior's history, one cascade per entry (``recent``: see
     :func:`~reputation.spread.prior.recent_share`)."""
     count = observed.size
-    predicted = observed.astype(np.float64).copy()
-    low = observed.astype(np.float64).copy()
-    high = observed * float(prior.max_ratio)
+    observed = observed.astype(np.float64)
+    predicted = observed.copy()
+    low = observed.copy()
+    high = np.maximum(observed, 1.0) * prior.max_ratio
     uncertain = np.ones(count, dtype=bool)
     growth = np.log((np.maximum(seismic_final, observed) + 1.0) / (observed + 1.0))
-    for i in range(count):
-        cell = prior.lookup(platforms[i], *cell_index(float(age_seconds[i]), float(observed[i]), float(recent[i])))
-        if cell is None:
-            high[i] = max(observed[i], 1.0) * prior.max_ratio
+    groups: dict[tuple[str, int, int, int], list[int]] = {}
+    for i in range(count):  # cascades that share a cell are forecast together
+        key = (platforms[i], *cell_index(float(age_seconds[i]), float(observed[i]), float(recent[i])))
+        groups.setdefault(key, []).append(i)
+    for (platform, *index), rows in groups.items():
+        cell = prior.lookup(platform, *index)
+        if cell is None:  # no history fits: naive, uncertain, the interval up to max_ratio times
             continue
-        center = float(blend_log_growth(cell, growth[i : i + 1])[0])
-        base = observed[i] + 1.0
-        predicted[i] = max(base * np.exp(center) - 1.0, observed[i])
+        at = np.array(rows)
+        seen = observed[at]
+        center = blend_log_growth(cell, growth[at])
+        base = seen + 1.0
+        point = np.maximum(base * np.exp(center) - 1.0, seen)
         # Sizes are whole numbers: the interval's ends are too (rounded outward).
-        low[i] = min(max(np.floor(base * np.exp(center + cell.low) - 1.0), observed[i]), predicted[i])
-        if observed[i] < prior.min_final:  # it may never get to the sizes the history is made of
-            low[i] = observed[i]
-        high[i] = max(np.ceil(base * np.exp(center + cell.high) - 1.0), predicted[i])
-        uncertain[i] = cell.error > UNCERTAIN_ERROR or (high[i] + 1.0) > UNCERTAIN_SPREAD * (low[i] + 1.0)
+        bottom = np.minimum(np.maximum(np.floor(base * np.exp(center + cell.low) - 1.0), seen), point)
+        # Below the history's smallest final size, the cascade may never get there.
+        bottom = np.where(seen < prior.min_final, seen, bottom)
+        top = np.maximum(np.ceil(base * np.exp(center + cell.high) - 1.0), point)
+        predicted[at], low[at], high[at] = point, bottom, top
+        uncertain[at] = (cell.error > UNCERTAIN_ERROR) | (top + 1.0 > UNCERTAIN_SPREAD * (bottom + 1.0))
     return Forecast(predicted_final=predicted, low=low, high=high, uncertain=uncertain, level=prior.level)
 
 
