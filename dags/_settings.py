@@ -124,6 +124,12 @@ def setting(variable: str, env_name: str, default: str) -> str:
         return default
 
 
+def schedule(variable: str, env_name: str, default: str) -> str | None:
+    """A DAG's cron schedule; `none` turns it off, so that runs start only when triggered (CLI, REST, UI)."""
+    value = setting(variable, env_name, default).strip()
+    return None if value.lower() == "none" else value
+
+
 def config_path() -> str:
     return setting("reputation_config", "REPUTATION_CONFIG", "reputation.yaml")
 

@@ -14,7 +14,7 @@ from airflow.sdk import dag, get_current_context, task
 
 @dag(
     dag_id="reputation_digest",
-    schedule=_settings.setting("reputation_digest_schedule", "REPUTATION_DIGEST_SCHEDULE", "0 6 * * *"),
+    schedule=_settings.schedule("reputation_digest_schedule", "REPUTATION_DIGEST_SCHEDULE", "0 6 * * *"),
     doc_md=__doc__,
     **_settings.dag_defaults(retries=3, retry_delay=timedelta(minutes=2), max_retry_delay=timedelta(minutes=30)),
 )

@@ -15,7 +15,7 @@ from airflow.sdk import dag, task
 
 @dag(
     dag_id="reputation_housekeeping",
-    schedule=_settings.setting("reputation_housekeeping_schedule", "REPUTATION_HOUSEKEEPING_SCHEDULE", "30 2 * * *"),
+    schedule=_settings.schedule("reputation_housekeeping_schedule", "REPUTATION_HOUSEKEEPING_SCHEDULE", "30 2 * * *"),
     doc_md=__doc__,
     **_settings.dag_defaults(retries=2, retry_delay=timedelta(minutes=5), max_retry_delay=timedelta(hours=1)),
 )

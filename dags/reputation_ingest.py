@@ -17,7 +17,7 @@ from airflow.sdk import TriggerRule, dag, task
 
 @dag(
     dag_id="reputation_ingest",
-    schedule=_settings.setting("reputation_ingest_schedule", "REPUTATION_INGEST_SCHEDULE", "*/5 * * * *"),
+    schedule=_settings.schedule("reputation_ingest_schedule", "REPUTATION_INGEST_SCHEDULE", "*/5 * * * *"),
     dagrun_timeout=timedelta(minutes=30),
     doc_md=__doc__,
     **_settings.dag_defaults(retries=3, retry_delay=timedelta(seconds=30), max_retry_delay=timedelta(minutes=10)),
