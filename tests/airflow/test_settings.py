@@ -106,3 +106,10 @@ def test_every_dag_shares_one_set_of_defaults() -> None:
     assert defaults["catchup"] is False and defaults["max_active_runs"] == 1
     assert defaults["default_args"]["retries"] == 2
     assert defaults["default_args"]["on_failure_callback"].slack_webhook_conn_id == "slack_ops"
+
+
+def test_a_schedule_of_none_leaves_the_dag_to_its_triggers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REPUTATION_INGEST_SCHEDULE", raising=False)
+    assert _settings.schedule("x", "REPUTATION_INGEST_SCHEDULE", "*/5 * * * *") == "*/5 * * * *"
+    monkeypatch.setenv("REPUTATION_INGEST_SCHEDULE", "None")
+    assert _settings.schedule("x", "REPUTATION_INGEST_SCHEDULE", "*/5 * * * *") is None
