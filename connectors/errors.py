@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
-from reputation.errors import ReputationError
+from reputation.connector import ReputationError
 
 
 class ConnectorError(ReputationError):

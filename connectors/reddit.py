@@ -31,8 +31,7 @@ from typing import Any, ClassVar
 from connectors.errors import AuthenticationFailed, BadResponse, ConnectorError, RateLimited, Transient, scrub
 from connectors.kit import Page, ScanCursor, scan_newest_first
 from connectors.retry import RetryPolicy
-from reputation.connector import SourceSettings
-from reputation.keywords import RuleSyntaxError, compile_rule
+from reputation.connector import SourceSettings, keyword_matcher
 from reputation.models import Author, FetchedBatch, Kind, Mention, Metrics
 
 try:
@@ -163,8 +162,8 @@ class RedditConnector:
         if self.comments != "matching":
             return lambda text: True
         try:
-            return compile_rule(query)
-        except RuleSyntaxError as error:
+            return keyword_matcher(query)
+        except ValueError as error:
             raise ConnectorError(f"source {self.name!r}: the query cannot filter comments: {error}") from None
 
     def _pager(self, stream: _Stream) -> Callable[[str | None], Page[Thing]]:

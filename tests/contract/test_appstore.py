@@ -15,7 +15,7 @@ from connectors.errors import AuthenticationFailed, ConnectorError, RateLimited
 from connectors.retry import RetryPolicy
 from connectors.testing import ConnectorContract
 from reputation.cli.app import app
-from reputation.connector import SourceSettings, load_connector
+from reputation.connector import SourceSettings
 from reputation.models import Kind, Mention
 from tests.fakes.appstore import APP_ID, START, FakeAppStore
 
@@ -43,11 +43,6 @@ def fetch(
     batches = list(connector(fake, query, **options).fetch(query, state))
     mentions = [m for b in batches for m in b.mentions]
     return mentions, [p for b in batches for p in b.problems], batches[-1].state if batches else {}
-
-
-def test_is_registered_as_the_appstore_entry_point() -> None:
-    assert load_connector("appstore") is AppStoreConnector
-    assert AppStoreConnector.credentials == ()
 
 
 def test_reviews_are_mapped_to_mentions(fake: FakeAppStore) -> None:

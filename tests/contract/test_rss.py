@@ -17,7 +17,7 @@ from connectors.retry import RetryPolicy
 from connectors.rss import RssConnector, html_to_text
 from connectors.testing import ConnectorContract, Reply, Request
 from reputation.cli.app import app
-from reputation.connector import SourceSettings, load_connector
+from reputation.connector import SourceSettings
 from reputation.models import FetchedBatch, Kind, Mention
 from tests.fakes.rss import ATOM_PATH, FEED_AUTHOR, RSS_PATH, START, FakeFeeds, FakeRss2Feeds
 
@@ -66,14 +66,6 @@ def until_failure(batches: Iterator[FetchedBatch]) -> tuple[list[FetchedBatch], 
     except ConnectorError as error:
         return taken, error
     return taken, None
-
-
-def test_is_registered_as_the_rss_entry_point() -> None:
-    assert load_connector("rss") is RssConnector
-    assert RssConnector.platform == "rss" and RssConnector.credentials == ()
-
-
-# Field mapping.
 
 
 def test_atom_entries_become_posts_with_plain_text(fake: FakeFeeds) -> None:

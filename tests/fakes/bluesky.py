@@ -34,7 +34,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from connectors.bluesky import tid_for
-from connectors.testing import BRAND, FakePlatform, Reply, Request, _handler
+from connectors.testing import BRAND, FakePlatform, Reply, Request
+from connectors.testing.fake import _handler
 
 XRPC = "/xrpc/"
 CREATE_SESSION = "/xrpc/com.atproto.server.createSession"
