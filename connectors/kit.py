@@ -86,10 +86,15 @@ def scan_newest_first(
     token = cursor.next_token
     tokens_seen = {token} if token else set()
     taken = 0
+    yielded: set[str] = set()
     for _ in range(MAX_PAGES_PER_RUN):
         page = fetch_page(token)
-        fresh = [item for item in page.items if since is None or order(item_id(item)) > since]
-        reached_since = len(fresh) < len(page.items)
+        newer = [item for item in page.items if since is None or order(item_id(item)) > since]
+        reached_since = len(newer) < len(page.items)
+        # A platform that serves an item again on a later page (a listing shifting under
+        # the scan) re-delivers it: harmless downstream, but one run yields it once.
+        fresh = [item for item in newer if item_id(item) not in yielded]
+        yielded.update(item_id(item) for item in fresh)
         for item in fresh:
             if newest is None or order(item_id(item)) > order(newest):
                 newest = item_id(item)

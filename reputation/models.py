@@ -111,3 +111,6 @@ class FetchedBatch(BaseModel):
     mentions: list[Mention]
     state: dict[str, Any]
     problems: list[str] = Field(default_factory=list, description="items skipped, each with why")
+    # A platform that leaves out an optional field (an author, a date) still delivered the
+    # item: it is kept with what is known and counted here, never dropped.
+    degraded: int = Field(default=0, ge=0, description="items kept with an optional field missing")

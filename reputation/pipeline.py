@@ -117,6 +117,7 @@ def collect(store: Store, config: Config, source: SourceConfig, env: Mapping[str
             with store.transaction() as connection:
                 result.run.stored += save_batch(connection, source.name, kept, batch.state, utcnow())
             result.run.fetched += len(batch.mentions)
+            result.run.degraded += batch.degraded
             result.off_topic += off_topic
             for problem in batch.problems:
                 log.warning("source %s: skipped %s", source.name, problem)

@@ -68,6 +68,8 @@ class FakePlatform:
         self.published: list[str] = []
         self.lock = threading.RLock()
         self._script: list[str | None] = []
+        self._played: list[Reply] = []
+        self._after_played: Reply | None = None
         self._server: ThreadingHTTPServer | None = None
 
     # The protocol and the dataset: what a platform's fake provides.
@@ -117,6 +119,16 @@ class FakePlatform:
         with self.lock:
             self._script.extend([None] * after + [fault] * times)
 
+    def play(self, *recorded: Reply, then: Reply | None = None) -> None:
+        """Answer the next data requests with `recorded` (responses the platform itself gave), in order.
+
+        Once they are spent, data requests get `then` (the platform's empty page), or the
+        fake's own answer when `then` is None. Faults scripted with `fail` come first.
+        """
+        with self.lock:
+            self._played.extend(recorded)
+            self._after_played = then
+
     def clear_faults(self) -> None:
         with self.lock:
             self._script.clear()
@@ -134,6 +146,10 @@ class FakePlatform:
                 return None
             if fault is not None and fault != "repeat_page":
                 return self.fault_reply(fault, request)
+            if self.is_data_request(request) and self._played:
+                return self._played.pop(0)
+            if self.is_data_request(request) and self._after_played is not None:
+                return self._after_played
             return self.respond(request, fault)
 
     def __enter__(self) -> FakePlatform:

@@ -111,6 +111,7 @@ def _cycle(store: Store, config: Config, *, quiet: bool = False) -> dict[str, An
             "stored_new": c.run.stored,
             "off_topic": c.off_topic,
             "skipped": len(c.problems),
+            "degraded": c.run.degraded,
             "error": c.run.error,
         }
         for c in report.collected
@@ -132,7 +133,7 @@ def _cycle(store: Store, config: Config, *, quiet: bool = False) -> dict[str, An
         for alert in report.alerts:
             print_alert(alert)
         table = Table(title="Cycle", show_header=True)
-        for column in ("source", "fetched", "new", "off-topic", "skipped", "status"):
+        for column in ("source", "fetched", "new", "off-topic", "skipped", "degraded", "status"):
             table.add_column(column)
         for s in sources:
             table.add_row(
@@ -141,6 +142,7 @@ def _cycle(store: Store, config: Config, *, quiet: bool = False) -> dict[str, An
                 str(s["stored_new"]),
                 str(s["off_topic"]),
                 str(s["skipped"]),
+                str(s["degraded"]),
                 Text("failed" if s["error"] else "ok"),
             )
         out.print(table)

@@ -136,6 +136,7 @@ class SourceRun:
     fetched: int = 0
     stored: int = 0
     error: str | None = None
+    degraded: int = 0
 
 
 def record_run(store: Store, run: SourceRun, finished_at: datetime) -> None:
@@ -148,6 +149,7 @@ def record_run(store: Store, run: SourceRun, finished_at: datetime) -> None:
                 fetched=run.fetched,
                 stored=run.stored,
                 error=run.error,
+                degraded=run.degraded,
             )
         )
 

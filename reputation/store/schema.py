@@ -176,6 +176,9 @@ source_runs = Table(
     Column("fetched", Integer, nullable=False, default=0),
     Column("stored", Integer, nullable=False, default=0),
     Column("error", Text),
+    Column(
+        "degraded", Integer, nullable=False, default=0, server_default="0", comment="items kept with a field missing"
+    ),
     Index("ix_source_runs_source_started_at", "source", "started_at"),
 )
 

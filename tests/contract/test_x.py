@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -71,14 +72,23 @@ def test_missing_optional_fields_are_tolerated_and_broken_items_reported(fake: F
     bare_id, _ = fake.new_id()
     fake.post({"id": bare_id, "text": "Voltmart again", "edit_history_tweet_ids": [bare_id], "author_id": "999"})
     fake.tweets[-1]["created_at"] = "2026-01-08T13:00:00.000Z"
+    undated_id, _ = fake.new_id()
+    fake.post({"id": undated_id, "text": "Voltmart, no date", "edit_history_tweet_ids": [undated_id]})
     broken_id, _ = fake.new_id()
-    fake.post({"id": broken_id, "text": "Voltmart, no date", "edit_history_tweet_ids": [broken_id], "author_id": "1"})
-    mentions, problems, _ = fetch(fake)
-    (bare,) = mentions
+    fake.post({"id": broken_id, "edit_history_tweet_ids": [broken_id], "author_id": "1", "text": "Voltmart!"})
+    fake.tweets[-1]["created_at"] = "yesterday"
+    batches = list(connector(fake).fetch("voltmart", None))
+    mentions = {m.native_id: m for b in batches for m in b.mentions}
+    problems = [p for b in batches for p in b.problems]
+    bare, undated = mentions[bare_id], mentions[undated_id]
     assert bare.native_id == bare_id and bare.author.followers is None and bare.author.handle == ""
     assert bare.url == f"https://x.com/i/web/status/{bare_id}" and bare.language is None
     assert bare.root_id == bare_id and bare.metrics.likes is None
-    assert len(problems) == 1 and problems[0].startswith(f"x:{broken_id}:")
+    # Only id and text: kept, its author unknown (and its own), its time read from the snowflake id.
+    assert undated.author.id == f"[unknown]:{undated_id}" and undated.author.handle == ""
+    assert undated.created_at == datetime.fromtimestamp(((int(undated_id) >> 22) + 1288834974657) / 1000, UTC)
+    assert sum(b.degraded for b in batches) == 1
+    assert len(mentions) == 2 and len(problems) == 1 and problems[0].startswith(f"x:{broken_id}:")
 
 
 def test_since_id_moves_only_when_a_scan_completes(fake: FakeX) -> None:
