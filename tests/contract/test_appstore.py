@@ -164,13 +164,30 @@ def test_the_app_entry_of_older_feeds_is_not_a_review(fake: FakeAppStore) -> Non
 def test_broken_entries_are_reported_once_and_skipped(fake: FakeAppStore) -> None:
     good = fake.post()
     zero = fake.post(extra={"im:rating": {"label": "0"}})
-    undated = fake.post(extra={"updated": None})
+    unreadable = fake.post(extra={"updated": {"label": "last Tuesday"}})
     mentions, problems, state = fetch(fake)
     assert [m.native_id for m in mentions] == [good.native_id]
     assert len(problems) == 2
-    assert problems[0].startswith(f"appstore:us:{undated.review_id}: KeyError")
+    assert problems[0].startswith(f"appstore:us:{unreadable.review_id}: ValueError")
     assert problems[1].startswith(f"appstore:us:{zero.review_id}: ValueError")
     assert fetch(fake, state)[1] == [problems[0]], "a rating that cannot be read is not reported again"
+
+
+def test_reviews_without_updated_are_dated_when_first_fetched_and_counted_as_degraded(fake: FakeAppStore) -> None:
+    # Apple's feed served reviews without `updated` in 2020-2021; they are kept, never skipped.
+    dated = fake.post()
+    undated = [fake.post(extra={"updated": None}) for _ in range(3)]
+    before = datetime.now(UTC)
+    batches = list(connector(fake).fetch(APP_ID, None))
+    after = datetime.now(UTC)
+    mentions = {m.native_id: m for b in batches for m in b.mentions}
+    assert sorted(mentions) == sorted([dated.native_id, *(r.native_id for r in undated)])
+    assert not any(b.problems for b in batches) and sum(b.degraded for b in batches) == 3
+    for review in undated:
+        first_fetch = mentions[review.native_id].created_at
+        assert before - timedelta(seconds=1) <= first_fetch <= after
+    again = list(connector(fake).fetch(APP_ID, batches[-1].state))
+    assert [m for b in again for m in b.mentions] == [], "an undated review is not yielded again"
 
 
 @pytest.mark.parametrize("query", [APP_ID, f"id{APP_ID}", f"https://apps.apple.com/us/app/voltmart/id{APP_ID}?l=en"])
