@@ -4,9 +4,12 @@ What: each entry of each feed in `options.feeds` becomes a POST; `query`, when
 set, is one more feed URL (so `reputation fetch rss --query URL` works). A
 relative URL is resolved against `base_url`. The feeds are not searched: the
 brand rules keep the entries that mention a brand. Text is the title, a blank
-line and the entry's content (else its summary) as plain text, cut at 20,000
-characters; the author is the feed's host and the author's name; `query` on
-the mention is the feed's URL.
+line and the fullest body the entry carries as plain text, cut at 20,000
+characters: the longest of its contents and summaries (a podcast's show notes in
+`content:encoded` over its `itunes:summary`, a description when the summary
+detail is empty), never a Media RSS description (a photo caption); the author
+is the feed's host and the author's name; `query` on the mention is the feed's
+URL.
 
 How: a plain `GET` of the feed through `HttpClient`, so failures map like every
 other connector's; the body is read in chunks and refused beyond
@@ -62,6 +65,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import html
 import io
 import logging
 import re
@@ -106,6 +110,9 @@ ACCEPT = (
     "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.1"
 )
 LANGUAGE = re.compile(r"([A-Za-z]{2,3})(?:[-_][\w-]*)?")
+MEDIA_RSS_PREFIX = re.compile(r"""xmlns:([\w.-]+)\s*=\s*["']http://search\.yahoo\.com/mrss/?["']""")
+TEASER_END = re.compile(r"\s*(?:\[(?:…|\.\.\.)\]|…|\.\.\.)\s*$")
+CDATA = re.compile(r"\s*<!\[CDATA\[(.*)\]\]>\s*", re.S)
 
 
 @dataclass(frozen=True)
@@ -179,6 +186,7 @@ class _Page:
     last_modified: str | None
     not_modified: bool = False
     notes: list[str] = field(default_factory=list)
+    captions: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -416,6 +424,7 @@ class RssConnector:
             etag=etag_header,
             last_modified=modified_header,
             notes=notes,
+            captions=_media_captions(body, parsed.get("encoding")),
         )
 
     def _read(self, feed: _Feed, response: requests.Response) -> bytes:
@@ -503,7 +512,7 @@ def _fingerprint(native_id: str, entry: Mapping[str, Any]) -> str:
 
 def _mention(feed: _Feed, page: _Page, native_id: str, entry: Any, seen_at: datetime) -> Mention:
     title = " ".join(_text(entry.get("title_detail"), entry.get("title")).split())
-    body = _body(entry)
+    body = _body(entry, page.captions)
     text = "\n\n".join(part for part in (title, body) if part)[:MAX_TEXT_CHARS]
     if not text:
         raise ValueError("the entry has neither a title nor any text")
@@ -524,13 +533,40 @@ def _mention(feed: _Feed, page: _Page, native_id: str, entry: Any, seen_at: date
     )
 
 
-def _body(entry: Mapping[str, Any]) -> str:
-    # The full content (Atom content, RSS content:encoded) over the summary, which is often a teaser.
-    for content in entry.get("content") or []:
-        text = _text(content, None)
-        if text:
-            return text
-    return _text(entry.get("summary_detail"), entry.get("summary"))
+def _body(entry: Mapping[str, Any], captions: frozenset[str]) -> str:
+    """The fullest text the entry carries.
+
+    feedparser files every body it meets among `content` (Atom content, RSS
+    content:encoded, but also itunes:summary and Media RSS descriptions, as
+    text/plain) or as the summary, in document order: the first is often a
+    teaser or a caption. So the longest wins, captions aside.
+    """
+    details = [*(entry.get("content") or []), entry.get("summary_detail")]
+    texts = [_text(detail, None) for detail in details] + [_text(None, entry.get("summary"))]
+    kept = [text for text in texts if text and " ".join(text.split()) not in captions]
+    # A teaser's "[…]" does not make it fuller than the content it cuts; on a tie the content wins.
+    return max(kept, key=lambda text: len(TEASER_END.sub("", text)), default="")
+
+
+def _media_captions(body: bytes, encoding: Any) -> frozenset[str]:
+    """The feed's Media RSS descriptions (photo captions), as one-line plain text.
+
+    feedparser hands them over as an entry's content or summary with nothing to
+    tell them from the article, so they are read from the feed itself.
+    """
+    try:
+        text = body.decode(str(encoding or "utf-8"), errors="replace")
+    except LookupError:
+        text = body.decode("utf-8", errors="replace")
+    captions: set[str] = set()
+    for prefix in set(MEDIA_RSS_PREFIX.findall(text)):
+        tag = re.escape(prefix) + r":description"
+        for found in re.finditer(rf"<{tag}\b[^>]*>(.*?)</{tag}\s*>", text, re.S):
+            value = found.group(1)
+            cdata = CDATA.fullmatch(value)
+            value = cdata.group(1) if cdata else html.unescape(value)
+            captions.add(" ".join(html_to_text(value).split()))
+    return frozenset(caption for caption in captions if caption)
 
 
 def _text(detail: Any, fallback: Any) -> str:
