@@ -53,7 +53,6 @@ again only prolongs that.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -63,6 +62,7 @@ from typing import Any, ClassVar
 import requests
 
 from connectors.errors import AuthenticationFailed, BadResponse, ConnectorError
+from connectors.html import html_to_text
 from connectors.http import HttpClient
 from connectors.kit import utc
 from connectors.retry import RetryPolicy
@@ -84,7 +84,6 @@ APP_ID = re.compile(r"^(?:id)?(\d{1,12})$", re.IGNORECASE)
 APP_URL = re.compile(r"^https?://(?:apps|itunes)\.apple\.com/.*/id(\d{1,12})(?:[/?#]|$)", re.IGNORECASE)
 PROFILE = re.compile(r"/id(\d+)")
 PAGE = re.compile(r"/page=(\d+)", re.IGNORECASE)
-TAG = re.compile(r"<[^>]+>")
 
 Entry = dict[str, Any]
 
@@ -363,7 +362,7 @@ def _content(entry: Entry) -> str:
     chosen = next((c for c in candidates if (c.get("attributes") or {}).get("type") == "text"), candidates[0])
     text = _label({"content": chosen}, "content", "")
     if (chosen.get("attributes") or {}).get("type") == "html":
-        text = html.unescape(TAG.sub(" ", text))
+        text = html_to_text(text)
     return text.strip()
 
 

@@ -46,12 +46,12 @@ import math
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any, ClassVar
 
 import requests
 
 from connectors.errors import AuthenticationFailed, BadResponse, ConnectorError
+from connectors.html import html_to_text
 from connectors.http import TIMEOUT_SECONDS, HttpClient, retry_after_header
 from connectors.kit import MAX_PAGES_PER_RUN, utc
 from connectors.retry import RetryPolicy
@@ -390,76 +390,3 @@ def _native(value: Any) -> str | None:
 
 def _count(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-
-
-def html_to_text(html: str) -> str:
-    """HN's comment and story HTML as plain text: paragraphs apart, entities decoded, links as their URL."""
-    parser = _PlainText()
-    parser.feed(html)
-    parser.close()
-    return parser.text()
-
-
-class _PlainText(HTMLParser):
-    """HN's markup is small: `<p>` between paragraphs, `<a>`, `<i>`, `<pre><code>`; everything else is dropped."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.paragraphs: list[str] = []
-        self.current: list[str] = []
-        self.in_pre = False
-        self.link: tuple[str, list[str]] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("p", "div", "blockquote", "li"):
-            self._flush()
-        elif tag == "br":
-            self.current.append("\n" if self.in_pre else " ")
-        elif tag == "pre":
-            self._flush()
-            self.in_pre = True
-        elif tag == "a":
-            self._end_link()
-            self.link = (dict(attrs).get("href") or "", [])
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a":
-            self._end_link()
-        elif tag == "pre":
-            self._end_link()
-            self._flush()
-            self.in_pre = False
-        elif tag in ("p", "div", "blockquote", "li"):
-            self._flush()
-
-    def handle_data(self, data: str) -> None:
-        (self.link[1] if self.link is not None else self.current).append(data)
-
-    def _end_link(self) -> None:
-        if self.link is not None:
-            href, parts = self.link
-            self.link = None
-            self.current.append(_link_text(href, "".join(parts)))
-
-    def _flush(self) -> None:
-        text = "".join(self.current)
-        self.current = []
-        # Outside <pre>, HTML whitespace is layout, not content.
-        text = text.strip("\n") if self.in_pre else " ".join(text.split())
-        if text.strip():
-            self.paragraphs.append(text)
-
-    def text(self) -> str:
-        self._end_link()
-        self._flush()
-        return "\n\n".join(self.paragraphs)
-
-
-def _link_text(href: str, text: str) -> str:
-    """HN links show their own URL, shortened with "..." when long: the href is the whole of it."""
-    text = " ".join(text.split())
-    if not href:
-        return text
-    if not text or (text.endswith("...") and href.startswith(text[:-3])):
-        return href
-    return text

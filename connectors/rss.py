@@ -73,13 +73,13 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from connectors.errors import BadResponse, ConnectorError, RateLimited, Transient
+from connectors.html import html_to_text
 from connectors.http import TIMEOUT_SECONDS, HttpClient
 from connectors.kit import utc
 from connectors.retry import RetryPolicy
@@ -664,47 +664,3 @@ def _rotated(feeds: list[_Feed], first: Any) -> list[_Feed]:
     urls = [feed.url for feed in feeds]
     start = urls.index(first) if first in urls else 0
     return feeds[start:] + feeds[:start]
-
-
-# HTML to plain text.
-
-BLOCK_TAGS = frozenset(
-    "address article aside blockquote dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 header hr li "
-    "main nav ol p pre section table td th tr ul".split()
-)
-HIDDEN_TAGS = frozenset({"script", "style", "template", "noscript"})
-
-
-class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in HIDDEN_TAGS:
-            self.hidden += 1
-        elif tag in BLOCK_TAGS or tag == "br":
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in HIDDEN_TAGS:
-            self.hidden = max(0, self.hidden - 1)
-        elif tag in BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.hidden:
-            # Line breaks in markup are spaces; only block elements break lines.
-            self.parts.append(re.sub(r"\s+", " ", data))
-
-
-def html_to_text(markup: str) -> str:
-    """Readable text of an HTML fragment: paragraphs split by a blank line, entities decoded."""
-    if "<" not in markup and "&" not in markup:
-        return " ".join(markup.split())
-    parser = _TextExtractor()
-    parser.feed(markup)
-    parser.close()
-    lines = [line.strip() for line in "".join(parser.parts).split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

@@ -467,13 +467,26 @@ def _owner_reply(reply: Any) -> dict[str, Any] | None:
     return {"text": str(reply["text"]), "replied_at": _when(when).strftime("%Y-%m-%dT%H:%M:%SZ") if when else None}
 
 
+def _text(title: str, text: str) -> str:
+    """The title, a blank line, the text; only the text when it already opens with the title.
+
+    A reviewer who leaves the title out gets the opening words of the text as
+    one (often cut with "..."), which would otherwise be read twice.
+    """
+    title, text = title.strip(), text.strip()
+    opening = title.rstrip(" .…!?").casefold()
+    if opening and " ".join(text.split()).casefold().startswith(" ".join(opening.split())):
+        return text
+    return "\n\n".join(part for part in (title, text) if part)
+
+
 def _mention(review: dict[str, Any], query: str) -> Mention:
     review_id = str(review["id"])
     consumer = review.get("consumer") or {}
     author_id = str(consumer.get("id") or "")
     if not author_id:
         raise ValueError("no consumer id")
-    text = "\n\n".join(part for part in (str(review.get(key) or "").strip() for key in ("title", "text")) if part)
+    text = _text(str(review.get("title") or ""), str(review.get("text") or ""))
     if not text:
         raise ValueError("no title and no text")
     stars = review.get("stars")

@@ -64,6 +64,9 @@ class Mention(BaseModel):
     author: Author
     parent_id: str | None = None
     root_id: str | None = None
+    # The post a quote quotes. For a plain quote it is the parent too; a reply that
+    # also quotes has the post it answers as parent, and keeps the quote here.
+    quoted_id: str | None = None
     metrics: Metrics = Metrics()
     rating: float | None = Field(default=None, ge=0, le=10)
     language: str | None = None
@@ -91,6 +94,10 @@ class Mention(BaseModel):
     @property
     def parent_key(self) -> str | None:
         return f"{self.platform}:{self.parent_id}" if self.parent_id else None
+
+    @property
+    def quoted_key(self) -> str | None:
+        return f"{self.platform}:{self.quoted_id}" if self.quoted_id else None
 
     @property
     def root_key(self) -> str | None:

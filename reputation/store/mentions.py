@@ -54,6 +54,7 @@ def _mention_rows(batch: Sequence[Mention], source: str, now: datetime) -> list[
             "author_key": author_key(mention),
             "parent_key": mention.parent_key,
             "root_key": mention.root_key,
+            "quoted_key": mention.quoted_key,
             "score": mention.metrics.score,
             "likes": mention.metrics.likes,
             "reshares": mention.metrics.reshares,

@@ -338,3 +338,12 @@ def _no_kept_sessions() -> Iterator[None]:
     forget_sessions()
     yield
     forget_sessions()
+
+
+def test_a_reply_that_also_quotes_keeps_its_quote_link(fake: FakeBluesky) -> None:
+    root_id, other_id = fake.add(1)[0], fake.post(f"{BRAND} support line is down again", author=1)
+    both_id = fake.post(f"@{BRAND} same as this one", author=2, reply_to=root_id, quote=other_id)
+    by_id = {m.native_id: m for m in fetch(fake)[0]}
+    both = by_id[both_id]
+    assert (both.kind, both.parent_id, both.root_id, both.quoted_id) == (Kind.REPLY, root_id, root_id, other_id)
+    assert by_id[root_id].quoted_id is None

@@ -12,7 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from connectors.errors import AuthenticationFailed, BadResponse, ConnectorError, RateLimited
-from connectors.hackernews import RATE_LIMIT_WAIT_SECONDS, HackerNewsConnector, html_to_text
+from connectors.hackernews import RATE_LIMIT_WAIT_SECONDS, HackerNewsConnector
+from connectors.html import html_to_text
 from connectors.retry import RetryPolicy
 from connectors.testing import ConnectorContract
 from reputation.cli.app import app

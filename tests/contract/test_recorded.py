@@ -134,8 +134,10 @@ def test_rss_every_item_comes_out_whole_and_without_markup(
         captions = {plain(caption) for caption in MEDIA.findall(item)}
         bodies = [plain(body) for _, body in BODY.findall(item) if plain(body) not in captions]
         fullest = max(bodies, key=len, default="")
-        # The whole of the fullest body the item carries (the two readings differ only in spacing).
-        assert len(text) >= 0.9 * len(fullest[: 20_000 - 200]), (line["native_id"], len(text), len(fullest))
+        # The whole of the fullest body the item carries (the two readings differ only in spacing),
+        # unless the text reached the connector's 20,000-character cap.
+        if len(line["text"]) < 20_000:
+            assert len(text) >= 0.9 * len(fullest), (line["native_id"], len(text), len(fullest))
         for caption in captions - {plain(body) for _, body in BODY.findall(item)}:
             assert caption not in text or caption in fullest, f"a Media RSS caption became the text: {caption[:80]}"
         published = re.search(r"<pubDate>(.*?)</pubDate>", item)

@@ -13,8 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from connectors.errors import BadResponse, ConnectorError, RateLimited, Transient
+from connectors.html import html_to_text
 from connectors.retry import RetryPolicy
-from connectors.rss import RssConnector, html_to_text
+from connectors.rss import RssConnector
 from connectors.testing import ConnectorContract, Reply, Request
 from reputation.cli.app import app
 from reputation.connector import SourceSettings

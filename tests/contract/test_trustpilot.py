@@ -292,3 +292,20 @@ def test_reputation_fetch_trustpilot_prints_mentions(fake: FakeTrustpilot, monke
     assert len(lines) == 5 and all(line["platform"] == "trustpilot" and line["kind"] == "review" for line in lines)
     assert all(line["rating"] in (1, 2, 4, 5) and line["created_at"].endswith("Z") for line in lines)
     assert fake.data_requests[0].query["perPage"] == "2"
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "expected"),
+    [
+        ("Great laptop, awful delivery", "Great laptop, awful delivery. It came two weeks late.", None),
+        ("Still waiting for my refund...", "Still waiting for my refund after six weeks.", None),
+        ("Refund", "Voltmart kept my money.", "Refund\n\nVoltmart kept my money."),
+    ],
+)
+def test_the_title_is_not_repeated_when_the_text_opens_with_it(
+    fake: FakeTrustpilot, title: str, text: str, expected: str | None
+) -> None:
+    (review_id,) = fake.add(1)
+    fake.edit(review_id, title=title, text=text)
+    (mention,) = [m for b in connector(fake).fetch(DOMAIN, None) for m in b.mentions]
+    assert mention.text == (expected or text)

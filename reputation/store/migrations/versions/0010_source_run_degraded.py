@@ -1,4 +1,5 @@
-"""Source runs: how many items a run kept with an optional field missing (degraded, not dropped)
+"""Source runs: how many items a run kept with an optional field missing (degraded, not dropped);
+mentions: the post a quote quotes, kept also when the quote is a reply
 
 Revision ID: 0010
 Revises: 0005
@@ -16,6 +17,15 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("mentions") as batch:
+        batch.add_column(
+            sa.Column(
+                "quoted_key",
+                sa.String(length=600),
+                nullable=True,
+                comment="the post it quotes, also when it is a reply",
+            )
+        )
     with op.batch_alter_table("source_runs") as batch:
         batch.add_column(
             sa.Column(
@@ -27,3 +37,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("source_runs") as batch:
         batch.drop_column("degraded")
+    with op.batch_alter_table("mentions") as batch:
+        batch.drop_column("quoted_key")
