@@ -145,3 +145,23 @@ def utc(value: datetime | str | float, *, naive_zone: tzinfo = UTC) -> datetime:
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         parsed = parsed.replace(tzinfo=naive_zone)
     return parsed.astimezone(UTC)
+
+
+def jsonable(data: Mapping[str, Any], *, leave_out: Callable[[str], bool] = lambda key: False) -> dict[str, Any]:
+    """A platform's object as JSON for `Mention.raw`, whatever its client library made of it.
+
+    Mappings and lists are walked (keys `leave_out` names are left out at every
+    level); numbers, text, booleans and None stay; any other object becomes its
+    text, which is what client libraries print (praw's Redditor is its name).
+    """
+    return {str(key): _jsonable(value, leave_out) for key, value in data.items() if not leave_out(str(key))}
+
+
+def _jsonable(value: Any, leave_out: Callable[[str], bool]) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, Mapping):
+        return jsonable(value, leave_out=leave_out)
+    if isinstance(value, list | tuple):
+        return [_jsonable(item, leave_out) for item in value]
+    return str(value)

@@ -23,13 +23,13 @@ praw's `oauth_url` and `reddit_url` (which also serves the token endpoint).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from connectors.errors import AuthenticationFailed, BadResponse, ConnectorError, RateLimited, Transient, scrub
-from connectors.kit import Page, ScanCursor, scan_newest_first
+from connectors.kit import Page, ScanCursor, jsonable, scan_newest_first
 from connectors.retry import RetryPolicy
 from reputation.connector import SourceSettings, keyword_matcher
 from reputation.models import Author, FetchedBatch, Kind, Mention, Metrics
@@ -190,7 +190,7 @@ class RedditConnector:
         handle = str(data["author"]) if data.get("author") is not None else ""
         author_id = data.get("author_fullname") or (f"u/{handle}" if handle else f"[deleted]:{fullname}")
         subreddit = str(data.get("subreddit", ""))
-        raw = _plain(data)
+        raw = jsonable(data, leave_out=lambda key: key.startswith("_"))  # praw's own attributes
         if isinstance(thing, Submission):
             if isinstance(data.get("subreddit_subscribers"), int):
                 self.subscribers[subreddit] = data["subreddit_subscribers"]
@@ -225,21 +225,6 @@ def _subreddits(value: Any) -> list[str]:
         return []
     names = value.split("+") if isinstance(value, str) else [str(name) for name in value]
     return [name.strip().removeprefix("r/") for name in names if name.strip()]
-
-
-def _plain(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The item's JSON again: praw's Redditor and Subreddit objects back to their names."""
-    return {key: _plain_value(value) for key, value in data.items() if not key.startswith("_")}
-
-
-def _plain_value(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, Mapping):
-        return _plain(value)
-    if isinstance(value, list | tuple):
-        return [_plain_value(item) for item in value]
-    return str(value)
 
 
 def _translate(error: Exception, secrets: list[str]) -> ConnectorError:

@@ -81,7 +81,7 @@ import requests
 from connectors.errors import BadResponse, ConnectorError, RateLimited, Transient
 from connectors.html import html_to_text
 from connectors.http import TIMEOUT_SECONDS, HttpClient
-from connectors.kit import utc
+from connectors.kit import jsonable, utc
 from connectors.retry import RetryPolicy
 from reputation.connector import SourceSettings
 from reputation.models import Author, FetchedBatch, Kind, Mention, Metrics
@@ -529,7 +529,7 @@ def _mention(feed: _Feed, page: _Page, native_id: str, entry: Any, seen_at: date
         metrics=Metrics(replies=int(replies) if replies.isdigit() else None),
         language=_language(entry, page.feed),
         query=feed.url,
-        raw=_plain(entry),
+        raw=jsonable(entry, leave_out=lambda key: key.endswith("_parsed")),  # feedparser's struct_times
     )
 
 
@@ -624,32 +624,6 @@ def _language(entry: Mapping[str, Any], data: Mapping[str, Any]) -> str | None:
         if match and match[1].lower() != "und":
             return match[1].lower()
     return None
-
-
-def _plain(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The entry's JSON-able fields (feedparser's parsed struct_times are left out)."""
-    plain: dict[str, Any] = {}
-    for key, value in data.items():
-        if str(key).endswith("_parsed"):
-            continue
-        converted = _plain_value(value)
-        if converted is not _SKIP:
-            plain[str(key)] = converted
-    return plain
-
-
-_SKIP = object()
-
-
-def _plain_value(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, Mapping):
-        return _plain(value)
-    if isinstance(value, list):
-        items = [_plain_value(item) for item in value]
-        return [item for item in items if item is not _SKIP]
-    return _SKIP
 
 
 def _optional_text(value: Any) -> str | None:
