@@ -22,6 +22,8 @@ from typing import Any, Generic, TypeVar
 from connectors.errors import BadResponse
 
 T = TypeVar("T")
+M = TypeVar("M")
+R = TypeVar("R")
 
 MAX_PAGES_PER_RUN = 500
 
@@ -55,6 +57,64 @@ class ScanCursor:
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class Watermark(Generic[M, R]):
+    """The cursor of a scan that counts only once it is complete: the "watermark + in progress" cursor.
+
+    `since` is how far the last complete scan read (a time with the ids read at
+    it, an id); while a scan is under way, `newest` is the newest mark it has
+    seen and `resume` where it goes on (a page token, a lower bound). Only a
+    completed scan moves `since`, so a run that fails or stops at its limit never
+    moves it past what it has not yielded. `WatermarkLayout` stores it as
+
+        {"since": <mark>, "in_progress": {"newest": <mark>, "<resume key>": <resume>}}
+    """
+
+    since: M | None = None
+    newest: M | None = None
+    resume: R | None = None
+
+    def completed(self, since: M | None) -> Watermark[M, R]:
+        return Watermark(since=since)
+
+
+@dataclass(frozen=True)
+class WatermarkLayout(Generic[M, R]):
+    """How a connector's `Watermark` is written into its JSON state: its marks' and resume point's encodings.
+
+    The readers return None for an absent value and raise (ValueError,
+    TypeError, or the connector's own error) for one they cannot read.
+    """
+
+    read_mark: Callable[[Any], M | None]
+    write_mark: Callable[[M], Any]
+    resume_key: str
+    read_resume: Callable[[Any], R | None]
+    write_resume: Callable[[R], Any]
+
+    def read(self, state: Mapping[str, Any] | None) -> Watermark[M, R]:
+        state = state or {}
+        progress = state.get("in_progress") or {}
+        if not isinstance(progress, Mapping):
+            raise ValueError(f"in_progress is not an object: {str(progress)[:120]}")
+        return Watermark(
+            since=self.read_mark(state.get("since")),
+            newest=self.read_mark(progress.get("newest")),
+            resume=self.read_resume(progress.get(self.resume_key)),
+        )
+
+    def write(self, cursor: Watermark[M, R]) -> dict[str, Any]:
+        state: dict[str, Any] = {}
+        if cursor.since is not None:
+            state["since"] = self.write_mark(cursor.since)
+        if cursor.newest is not None or cursor.resume is not None:
+            state["in_progress"] = {
+                "newest": None if cursor.newest is None else self.write_mark(cursor.newest),
+                self.resume_key: None if cursor.resume is None else self.write_resume(cursor.resume),
+            }
+        return state
 
 
 @dataclass(frozen=True)
