@@ -153,7 +153,7 @@ class FakePlatform:
             return self.respond(request, fault)
 
     def __enter__(self) -> FakePlatform:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), request_handler(self))
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
@@ -165,7 +165,9 @@ class FakePlatform:
             self._server.server_close()
 
 
-def _handler(fake: FakePlatform) -> type[BaseHTTPRequestHandler]:
+def request_handler(fake: FakePlatform) -> type[BaseHTTPRequestHandler]:
+    """The HTTP handler that hands `fake` every request; a fake that needs more of the raw request wraps it."""
+
     class Handler(BaseHTTPRequestHandler):
         def _serve(self) -> None:
             parts = urlsplit(self.path)
