@@ -26,6 +26,7 @@ from connectors.testing import FakePlatform, Reply
 from connectors.x import XConnector
 from reputation.cli.app import app
 from reputation.connector import SourceSettings
+from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.rss import RSS_PATH, FakeFeeds
 from tests.fakes.x import FakeX
 
@@ -145,3 +146,63 @@ def test_rss_every_item_comes_out_whole_and_without_markup(
         if fields is not None:  # an RFC 2822 date (a forum's "2020/1/10 14:33:00" is not one)
             stated = datetime.fromtimestamp(email.utils.mktime_tz(fields), UTC)
             assert at(line["created_at"]) == stated, (line["native_id"], published)
+
+
+# Mastodon: statuses as mastodon.social served them to Mastodon.py's entity tests
+# (halcy/Mastodon.py, MIT): a search, single statuses and a thread's context.
+
+
+@pytest.fixture
+def fake_mastodon() -> Iterator[FakeMastodon]:
+    with FakeMastodon() as running:
+        yield running
+
+
+def recorded_statuses() -> list[dict[str, Any]]:
+    folder = RECORDED / "mastodon"
+    context = json.loads((folder / "context.json").read_text())
+    singles = [json.loads((folder / f"{name}.json").read_text()) for name in ("quote_0", "status_0", "status_1")]
+    found = json.loads((folder / "search_v2.json").read_text())["statuses"]
+    every = {status["id"]: status for status in [*found, *singles, *context["ancestors"], *context["descendants"]]}
+    return sorted(every.values(), key=lambda status: int(status["id"]), reverse=True)
+
+
+def test_mastodon_search_and_timeline_statuses_all_come_out(
+    fake_mastodon: FakeMastodon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    found = json.loads((RECORDED / "mastodon" / "search_v2.json").read_text())
+    statuses = recorded_statuses()
+    empty = {"accounts": [], "statuses": [], "hashtags": []}
+    fake_mastodon.play(Reply(200, found), then=Reply(200, empty))
+    searched = reputation_fetch(
+        "mastodon", fake_mastodon, monkeypatch, "--query", "halcy", "--option", "instance=https://mastodon.social"
+    )
+    assert [line["native_id"] for line in searched] == [f"mastodon.social:{s['id']}" for s in found["statuses"]]
+    # One timeline page of every recorded status (the page is ours, each status as the server sent it).
+    fake_mastodon.play(Reply(200, statuses), then=Reply(200, []))
+    listed = reputation_fetch(
+        "mastodon",
+        fake_mastodon,
+        monkeypatch,
+        *("--option", "instance=https://mastodon.social", "--option", "search=false", "--option", "hashtags=[x]"),
+    )
+    by_id = {line["native_id"]: line for line in listed}
+    assert sorted(by_id) == sorted(f"mastodon.social:{s['id']}" for s in statuses)
+    for status in statuses:
+        line = by_id[f"mastodon.social:{status['id']}"]
+        assert at(line["created_at"]) == at(status["created_at"]).replace(microsecond=0)  # JSON lines: seconds
+        acct = status["account"]["acct"]
+        assert line["author"]["handle"] == (acct if "@" in acct else f"{acct}@mastodon.social")
+        assert (
+            line["parent_id"]
+            == (f"mastodon.social:{status['in_reply_to_id']}" if status.get("in_reply_to_id") else None)
+            or line["kind"] == "quote"
+        )
+        assert not MARKUP.search(line["text"]) and line["url"].startswith("https://")
+        words = plain(status["content"]).split()
+        assert all(word in line["text"] for word in words if not word.startswith(("RE:", "http"))), line["text"]
+    # A reply that also quotes (bridged from Bluesky): the reply's parent, and the quote kept.
+    both = json.loads((RECORDED / "mastodon" / "quote_0.json").read_text())
+    line = by_id[f"mastodon.social:{both['id']}"]
+    assert line["kind"] == "reply" and line["parent_id"] == f"mastodon.social:{both['in_reply_to_id']}"
+    assert line["quoted_id"] == f"mastodon.social:{both['quote']['quoted_status']['id']}"
