@@ -23,7 +23,7 @@ praw's `oauth_url` and `reddit_url` (which also serves the token endpoint).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -138,6 +138,7 @@ class RedditConnector:
                 current[stream.name] = after.to_state()
                 mentions: list[Mention] = []
                 problems: list[str] = []
+                degraded = 0
                 for thing in things:
                     if isinstance(thing, Comment) and not keep(str(vars(thing).get("body", ""))):
                         continue
@@ -145,8 +146,10 @@ class RedditConnector:
                         mentions.append(self._mention(thing, query))
                     except (KeyError, TypeError, ValueError) as error:
                         problems.append(f"reddit:{vars(thing).get('name', '?')}: {type(error).__name__}: {error}")
+                        continue
+                    degraded += not vars(thing).get("permalink")
                 taken += len(things)
-                yield FetchedBatch(mentions=mentions, state=dict(current), problems=problems)
+                yield FetchedBatch(mentions=mentions, state=dict(current), problems=problems, degraded=degraded)
 
     def _streams(self, query: str) -> list[_Stream]:
         where = "+".join(self.subreddits) or "all"
@@ -208,7 +211,7 @@ class RedditConnector:
             platform="reddit",
             native_id=fullname,
             kind=kind,
-            url=PUBLIC_URL + str(data["permalink"]),
+            url=_permalink(data, fullname, subreddit),
             text=text,
             created_at=datetime.fromtimestamp(float(data["created_utc"]), UTC),
             author=Author(id=str(author_id), handle=handle),
@@ -218,6 +221,16 @@ class RedditConnector:
             query=query,
             raw=raw,
         )
+
+
+def _permalink(data: Mapping[str, Any], fullname: str, subreddit: str) -> str:
+    """The item's address; Reddit's listings of 2016 sent comments without `permalink`, so it is rebuilt."""
+    if data.get("permalink"):
+        return PUBLIC_URL + str(data["permalink"])
+    item_id = fullname.partition("_")[2]
+    if fullname.startswith("t1_") and str(data.get("link_id", "")).startswith("t3_"):
+        return f"{PUBLIC_URL}/r/{subreddit}/comments/{str(data['link_id'])[3:]}/_/{item_id}/"
+    return f"{PUBLIC_URL}/comments/{item_id}/"
 
 
 def _subreddits(value: Any) -> list[str]:

@@ -27,6 +27,7 @@ from connectors.x import XConnector
 from reputation.cli.app import app
 from reputation.connector import SourceSettings
 from tests.fakes.mastodon import FakeMastodon
+from tests.fakes.reddit import FakeReddit
 from tests.fakes.rss import RSS_PATH, FakeFeeds
 from tests.fakes.x import FakeX
 
@@ -206,3 +207,41 @@ def test_mastodon_search_and_timeline_statuses_all_come_out(
     line = by_id[f"mastodon.social:{both['id']}"]
     assert line["kind"] == "reply" and line["parent_id"] == f"mastodon.social:{both['in_reply_to_id']}"
     assert line["quoted_id"] == f"mastodon.social:{both['quote']['quoted_status']['id']}"
+
+
+# Reddit: a site-wide search and r/AskReddit's comment stream as Reddit answered praw's
+# integration tests (praw-dev/praw, BSD-2-Clause).
+
+
+@pytest.fixture
+def fake_reddit() -> Iterator[FakeReddit]:
+    with FakeReddit() as running:
+        yield running
+
+
+def test_reddit_search_and_comment_stream_all_come_out(
+    fake_reddit: FakeReddit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    search = json.loads((RECORDED / "reddit" / "search.json").read_text())
+    comments = json.loads((RECORDED / "reddit" / "comments.json").read_text())
+    empty = {"kind": "Listing", "data": {"after": None, "before": None, "children": [], "dist": 0}}
+    fake_reddit.play(Reply(200, search), Reply(200, comments), then=Reply(200, empty))
+    lines = reputation_fetch(
+        "reddit",
+        fake_reddit,
+        monkeypatch,
+        *("--query", "praw", "--option", "subreddits=[askreddit]", "--option", "comments=all"),
+    )
+    things = [child["data"] for child in search["data"]["children"] + comments["data"]["children"]]
+    assert [line["native_id"] for line in lines] == [thing["name"] for thing in things]
+    for line, thing in zip(lines, things, strict=True):
+        assert at(line["created_at"]) == datetime.fromtimestamp(thing["created_utc"], UTC).replace(microsecond=0)
+        assert line["author"]["handle"] == ("" if thing["author"] is None else thing["author"])
+            # These comments (2016) came without `permalink`: the address is rebuilt, and they are kept.
+        permalink = thing.get("permalink") or f"/r/AskReddit/comments/{thing['link_id'][3:]}/_/{thing['id']}/"
+        assert line["url"].lower() == ("https://www.reddit.com" + permalink).lower()
+        if thing["name"].startswith("t1_"):
+            assert (line["parent_id"], line["root_id"]) == (thing["parent_id"], thing["link_id"])
+            assert line["text"] == thing["body"]
+        else:
+            assert line["text"].startswith(thing["title"]) and line["kind"] == "post"
