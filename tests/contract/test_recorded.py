@@ -22,10 +22,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from connectors.bluesky import forget_sessions
 from connectors.testing import FakePlatform, Reply
 from connectors.x import XConnector
 from reputation.cli.app import app
 from reputation.connector import SourceSettings
+from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.reddit import FakeReddit
 from tests.fakes.rss import RSS_PATH, FakeFeeds
@@ -237,7 +239,7 @@ def test_reddit_search_and_comment_stream_all_come_out(
     for line, thing in zip(lines, things, strict=True):
         assert at(line["created_at"]) == datetime.fromtimestamp(thing["created_utc"], UTC).replace(microsecond=0)
         assert line["author"]["handle"] == ("" if thing["author"] is None else thing["author"])
-            # These comments (2016) came without `permalink`: the address is rebuilt, and they are kept.
+        # These comments (2016) came without `permalink`: the address is rebuilt, and they are kept.
         permalink = thing.get("permalink") or f"/r/AskReddit/comments/{thing['link_id'][3:]}/_/{thing['id']}/"
         assert line["url"].lower() == ("https://www.reddit.com" + permalink).lower()
         if thing["name"].startswith("t1_"):
@@ -245,3 +247,29 @@ def test_reddit_search_and_comment_stream_all_come_out(
             assert line["text"] == thing["body"]
         else:
             assert line["text"].startswith(thing["title"]) and line["kind"] == "post"
+
+
+# Bluesky: a post view as the AppView served it to the atproto SDK's model tests
+# (MarshalX/atproto, MIT): an image quoting another post, with no text of its own.
+
+
+@pytest.fixture
+def fake_bluesky() -> Iterator[FakeBluesky]:
+    forget_sessions()
+    with FakeBluesky() as running:
+        yield running
+    forget_sessions()
+
+
+def test_bluesky_a_quote_with_media_and_no_text_comes_out(
+    fake_bluesky: FakeBluesky, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    post = json.loads((RECORDED / "bluesky" / "thread_view_post_with_embed_media.json").read_text())["thread"]["post"]
+    fake_bluesky.play(Reply(200, {"posts": [post]}), then=Reply(200, {"posts": []}))
+    (line,) = reputation_fetch("bluesky", fake_bluesky, monkeypatch, "--query", "test", "--option", "followers=false")
+    quoted = post["record"]["embed"]["record"]["record"]["uri"]
+    assert line["native_id"] == post["uri"] and line["kind"] == "quote"
+    assert (line["parent_id"], line["quoted_id"]) == (quoted, quoted)
+    assert at(line["created_at"]) == at(post["record"]["createdAt"]).replace(microsecond=0)
+    assert line["author"]["id"] == post["author"]["did"] and line["author"]["handle"] == post["author"]["handle"]
+    assert line["url"] == f"https://bsky.app/profile/test.marshal.dev/post/{post['uri'].rsplit('/', 1)[1]}"
