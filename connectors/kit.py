@@ -82,17 +82,23 @@ class Watermark(Generic[M, R]):
 
 @dataclass(frozen=True)
 class WatermarkLayout(Generic[M, R]):
-    """How a connector's `Watermark` is written into its JSON state: its marks' and resume point's encodings.
+    """How a connector's `Watermark` is written into its JSON state: where each part goes and its encoding.
 
-    The readers return None for an absent value and raise (ValueError,
-    TypeError, or the connector's own error) for one they cannot read.
+    `since_key` holds the mark of the last complete scan (None: the mark is an
+    object whose fields sit at the top of the state); `in_progress` holds the
+    scan under way: its newest mark under `newest_key` (None: it keeps none) and
+    where it resumes under `resume_key` (None: the resume point's fields sit in
+    `in_progress` itself). The readers return None for an absent value and raise
+    (ValueError, TypeError, or the connector's own error) for one they cannot read.
     """
 
     read_mark: Callable[[Any], M | None]
     write_mark: Callable[[M], Any]
-    resume_key: str
     read_resume: Callable[[Any], R | None]
     write_resume: Callable[[R], Any]
+    resume_key: str | None
+    since_key: str | None = "since"
+    newest_key: str | None = "newest"
 
     def read(self, state: Mapping[str, Any] | None) -> Watermark[M, R]:
         state = state or {}
@@ -100,20 +106,27 @@ class WatermarkLayout(Generic[M, R]):
         if not isinstance(progress, Mapping):
             raise ValueError(f"in_progress is not an object: {str(progress)[:120]}")
         return Watermark(
-            since=self.read_mark(state.get("since")),
-            newest=self.read_mark(progress.get("newest")),
-            resume=self.read_resume(progress.get(self.resume_key)),
+            since=self.read_mark(state if self.since_key is None else state.get(self.since_key)),
+            newest=None if self.newest_key is None else self.read_mark(progress.get(self.newest_key)),
+            resume=self.read_resume(progress if self.resume_key is None else progress.get(self.resume_key)),
         )
 
     def write(self, cursor: Watermark[M, R]) -> dict[str, Any]:
         state: dict[str, Any] = {}
         if cursor.since is not None:
-            state["since"] = self.write_mark(cursor.since)
+            if self.since_key is None:
+                state.update(self.write_mark(cursor.since))
+            else:
+                state[self.since_key] = self.write_mark(cursor.since)
         if cursor.newest is not None or cursor.resume is not None:
-            state["in_progress"] = {
-                "newest": None if cursor.newest is None else self.write_mark(cursor.newest),
-                self.resume_key: None if cursor.resume is None else self.write_resume(cursor.resume),
-            }
+            progress: dict[str, Any] = {}
+            if self.resume_key is None:
+                progress.update({} if cursor.resume is None else self.write_resume(cursor.resume))
+            else:
+                progress[self.resume_key] = None if cursor.resume is None else self.write_resume(cursor.resume)
+            if self.newest_key is not None:
+                progress[self.newest_key] = None if cursor.newest is None else self.write_mark(cursor.newest)
+            state["in_progress"] = progress
         return state
 
 

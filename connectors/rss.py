@@ -81,7 +81,7 @@ import requests
 from connectors.errors import BadResponse, ConnectorError, RateLimited, Transient
 from connectors.html import html_to_text
 from connectors.http import TIMEOUT_SECONDS, HttpClient
-from connectors.kit import jsonable, utc
+from connectors.kit import Watermark, WatermarkLayout, jsonable, utc
 from connectors.retry import RetryPolicy
 from reputation.connector import SourceSettings
 from reputation.models import Author, FetchedBatch, Kind, Mention, Metrics
@@ -126,6 +126,27 @@ class _Feed:
 
 
 @dataclass(frozen=True)
+class _Seen:
+    """What complete scans leave: the feed's validators and the fingerprints yielded, newest first."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    seen: tuple[str, ...] = ()
+
+    @classmethod
+    def read(cls, data: Any) -> _Seen:
+        data = data if isinstance(data, Mapping) else {}
+        return cls(
+            etag=_optional_text(data.get("etag")),
+            last_modified=_optional_text(data.get("last_modified")),
+            seen=_fingerprints(data.get("seen")),
+        )
+
+    def write(self) -> dict[str, Any]:
+        return {"etag": self.etag, "last_modified": self.last_modified, "seen": list(self.seen)}
+
+
+@dataclass(frozen=True)
 class _Progress:
     """A scan stopped halfway: where to go on, and what it has yielded so far."""
 
@@ -135,45 +156,47 @@ class _Progress:
     last_modified: str | None
     seen: tuple[str, ...]
 
-
-@dataclass(frozen=True)
-class _FeedCursor:
-    etag: str | None = None
-    last_modified: str | None = None
-    seen: tuple[str, ...] = ()  # fingerprints yielded by complete scans, newest first
-    progress: _Progress | None = None
-
     @classmethod
-    def from_state(cls, state: Any) -> _FeedCursor:
-        if not isinstance(state, Mapping):
-            return cls()
-        progress = state.get("in_progress")
+    def read(cls, data: Any) -> _Progress | None:
+        if not isinstance(data, Mapping) or not data.get("next"):
+            return None
         return cls(
-            etag=_optional_text(state.get("etag")),
-            last_modified=_optional_text(state.get("last_modified")),
-            seen=_fingerprints(state.get("seen")),
-            progress=_Progress(
-                next_url=str(progress["next"]),
-                pages=int(progress.get("pages") or 0),
-                etag=_optional_text(progress.get("etag")),
-                last_modified=_optional_text(progress.get("last_modified")),
-                seen=_fingerprints(progress.get("seen")),
-            )
-            if isinstance(progress, Mapping) and progress.get("next")
-            else None,
+            next_url=str(data["next"]),
+            pages=int(data.get("pages") or 0),
+            etag=_optional_text(data.get("etag")),
+            last_modified=_optional_text(data.get("last_modified")),
+            seen=_fingerprints(data.get("seen")),
         )
 
-    def to_state(self) -> dict[str, Any]:
-        state: dict[str, Any] = {"etag": self.etag, "last_modified": self.last_modified, "seen": list(self.seen)}
-        if self.progress is not None:
-            state["in_progress"] = {
-                "next": self.progress.next_url,
-                "pages": self.progress.pages,
-                "etag": self.progress.etag,
-                "last_modified": self.progress.last_modified,
-                "seen": list(self.progress.seen),
-            }
-        return state
+    def write(self) -> dict[str, Any]:
+        return {
+            "next": self.next_url,
+            "pages": self.pages,
+            "etag": self.etag,
+            "last_modified": self.last_modified,
+            "seen": list(self.seen),
+        }
+
+
+# A feed's cursor: `since`, what complete scans left (its fields at the top of the feed's state);
+# `resume`, a scan stopped halfway (its fields in `in_progress`).
+_FeedCursor = Watermark[_Seen, _Progress]
+_LAYOUT: WatermarkLayout[_Seen, _Progress] = WatermarkLayout(
+    read_mark=_Seen.read,
+    write_mark=_Seen.write,
+    read_resume=_Progress.read,
+    write_resume=_Progress.write,
+    resume_key=None,
+    since_key=None,
+    newest_key=None,
+)
+
+
+def _feed_cursor(state: Any) -> _FeedCursor:
+    state = state if isinstance(state, Mapping) else {}
+    if not isinstance(state.get("in_progress"), Mapping | None):
+        state = {key: value for key, value in state.items() if key != "in_progress"}  # unreadable: start over
+    return _LAYOUT.read(state)
 
 
 @dataclass(frozen=True)
@@ -238,8 +261,8 @@ class RssConnector:
                 log.warning("source %s: skipped RSS %s, its host is rate limiting us", self.name, feed.label)
                 continue
             try:
-                for step in self._scan(feed, _FeedCursor.from_state(current.get(feed.url))):
-                    current[feed.url] = step.cursor.to_state()
+                for step in self._scan(feed, _feed_cursor(current.get(feed.url))):
+                    current[feed.url] = _LAYOUT.write(step.cursor)
                     taken += step.taken
                     limited = self.limit is not None and taken >= self.limit
                     after: dict[str, Any] = {"feeds": dict(current)}
@@ -309,10 +332,11 @@ class RssConnector:
     # One feed: newest page first, down to entries seen before.
 
     def _scan(self, feed: _Feed, cursor: _FeedCursor) -> Iterator[_Step]:
-        known = set(cursor.seen)
-        progress = cursor.progress
+        done = cursor.since or _Seen()
+        known = set(done.seen)
+        progress = cursor.resume
         if progress is None:
-            url, pages, etag, last_modified, yielded = feed.url, 0, cursor.etag, cursor.last_modified, []
+            url, pages, etag, last_modified, yielded = feed.url, 0, done.etag, done.last_modified, []
         else:
             url, pages, yielded = progress.next_url, progress.pages, list(progress.seen)
             etag, last_modified = progress.etag, progress.last_modified
@@ -322,9 +346,10 @@ class RssConnector:
             page = self._fetch_page(feed, url, (etag, last_modified) if conditional else None)
             if page.not_modified:
                 # Some servers leave the validators off a 304: the stored ones still hold then.
-                renewed = replace(
-                    cursor, etag=page.etag or cursor.etag, last_modified=page.last_modified or cursor.last_modified
+                validators = replace(
+                    done, etag=page.etag or done.etag, last_modified=page.last_modified or done.last_modified
                 )
+                renewed = replace(cursor, since=validators)
                 if renewed != cursor:
                     yield _Step([], [], renewed, 0)
                 return
@@ -341,19 +366,19 @@ class RssConnector:
                         f"rss:{feed.label}: read options.max_pages={self.max_pages} pages without reaching an entry "
                         "seen before; older new entries may have been missed"
                     )
-                seen = tuple((yielded + list(cursor.seen))[:KEEP_SEEN])
-                yield _Step(mentions, problems, _FeedCursor(etag, last_modified, seen), len(fresh))
+                seen = tuple((yielded + list(done.seen))[:KEEP_SEEN])
+                yield _Step(mentions, problems, cursor.completed(_Seen(etag, last_modified, seen)), len(fresh))
                 return
             if next_url in visited:
                 # Resume from the page that gave the repeated link: its entries are filtered out as yielded.
                 stuck = _Progress(url, pages - 1, etag, last_modified, tuple(yielded))
-                yield _Step(mentions, problems, replace(cursor, progress=stuck), len(fresh))
+                yield _Step(mentions, problems, replace(cursor, resume=stuck), len(fresh))
                 raise BadResponse(
                     f"RSS {feed.label}: the feed's next link repeats a page it already gave; stopped paging"
                 )
             visited.add(next_url)
             following = _Progress(next_url, pages, etag, last_modified, tuple(yielded))
-            yield _Step(mentions, problems, replace(cursor, progress=following), len(fresh))
+            yield _Step(mentions, problems, replace(cursor, resume=following), len(fresh))
             url = next_url
 
     def _fresh(
