@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
@@ -57,7 +57,7 @@ import requests
 
 from connectors.errors import AuthenticationFailed, BadResponse, ConnectorError
 from connectors.http import TIMEOUT_SECONDS, HttpClient, retry_after_header
-from connectors.kit import MAX_PAGES_PER_RUN, utc
+from connectors.kit import MAX_PAGES_PER_RUN, Watermark, WatermarkLayout, utc
 from connectors.retry import RetryPolicy
 from reputation.connector import SourceSettings
 from reputation.models import Author, FetchedBatch, Kind, Mention, Metrics
@@ -317,12 +317,37 @@ class _Progress:
         }
 
 
+def _read_progress(data: Any) -> _Progress | None:
+    return _Progress.parse(data) if isinstance(data, Mapping) and data else None
+
+
+# The watermark under "watermark"; the scan under way, newest change included, in `in_progress`.
+_LAYOUT: WatermarkLayout[_Mark, _Progress] = WatermarkLayout(
+    read_mark=_Mark.parse,
+    write_mark=_Mark.to_json,
+    read_resume=_read_progress,
+    write_resume=_Progress.to_json,
+    resume_key=None,
+    since_key="watermark",
+    newest_key=None,
+)
+
+
 @dataclass(frozen=True)
 class _Cursor:
+    """One business unit's and filter's listing, and how far it has been read (a `kit.Watermark`)."""
+
     unit: dict[str, str]
     filters: str
-    watermark: _Mark | None = None
-    progress: _Progress | None = None
+    scan: Watermark[_Mark, _Progress] = field(default_factory=Watermark)
+
+    @property
+    def watermark(self) -> _Mark | None:
+        return self.scan.since
+
+    @property
+    def progress(self) -> _Progress | None:
+        return self.scan.resume
 
     @classmethod
     def from_state(
@@ -335,13 +360,7 @@ class _Cursor:
             # Another business unit's or another filter's listing: its cursor says nothing about this one.
             return cls(unit, described)
         try:
-            progress = state.get("in_progress")
-            return cls(
-                unit,
-                described,
-                watermark=_Mark.parse(state.get("watermark")),
-                progress=_Progress.parse(progress) if isinstance(progress, Mapping) else None,
-            )
+            return cls(unit, described, _LAYOUT.read(state))
         except (KeyError, TypeError, ValueError) as error:
             raise ConnectorError(f"trustpilot: the stored cursor is unreadable ({error}); reset the source") from None
 
@@ -349,14 +368,11 @@ class _Cursor:
         state: dict[str, Any] = {"business_unit": dict(self.unit)}
         if self.filters:
             state["filters"] = self.filters
-        if self.watermark is not None:
-            state["watermark"] = self.watermark.to_json()
-        if self.progress is not None:
-            state["in_progress"] = self.progress.to_json()
+        state.update(_LAYOUT.write(self.scan))
         return state
 
     def resuming(self, progress: _Progress) -> _Cursor:
-        return replace(self, progress=progress)
+        return replace(self, scan=replace(self.scan, resume=progress))
 
     def completed(self, progress: _Progress) -> _Cursor:
         mark = self.watermark
@@ -366,7 +382,7 @@ class _Cursor:
             # A change later than the scan's start may be one of several made while
             # it read; the next scan yields them again rather than miss one.
             mark = _Mark(progress.started)
-        return _Cursor(self.unit, self.filters, watermark=mark)
+        return _Cursor(self.unit, self.filters, self.scan.completed(mark))
 
 
 @dataclass(frozen=True)
