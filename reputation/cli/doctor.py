@@ -71,7 +71,7 @@ def run_checks(config_path: Path) -> list[Check]:
     checks = [
         Check("configuration", True, f"{config_path}: {len(config.brands)} brands, {len(config.sources)} sources")
     ]
-    last_runs: dict[str, tuple[datetime, str | None]] = {}
+    last_runs: dict[str, tuple[datetime, str | None, int]] = {}
     try:
         store = Store.open(config.resolved_database_url())
         checks.append(Check("database", True, f"{store.dialect} reachable, schema up to date"))
