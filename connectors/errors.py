@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from reputation.connector import ReputationError
+from reputation.redaction import redact
 
 
 class ConnectorError(ReputationError):
@@ -51,7 +52,4 @@ class BadResponse(ConnectorError):
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
     """Defence in depth: a client library's message must never carry a credential out."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "[redacted]")
-    return text
+    return redact(text, secrets)

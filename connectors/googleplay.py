@@ -52,7 +52,7 @@ from typing import Any, ClassVar
 
 from connectors.errors import AuthenticationFailed, BadResponse, ConnectorError, RateLimited, Transient, scrub
 from connectors.http import TIMEOUT_SECONDS, USER_AGENT, HttpClient, retry_after_header
-from connectors.kit import MAX_PAGES_PER_RUN, Watermark, WatermarkLayout, utc
+from connectors.kit import MAX_PAGES_PER_RUN, Watermark, WatermarkLayout, refuse_unknown_options, utc
 from connectors.retry import RetryPolicy
 from reputation.connector import SourceSettings
 from reputation.models import Author, FetchedBatch, Kind, Mention, Metrics
@@ -103,9 +103,7 @@ class GooglePlayConnector:
         self.query = settings.query
         self.limit = settings.limit
         options = settings.options
-        unknown = sorted(set(options) - set(OPTIONS))
-        if unknown:
-            raise ConnectorError(f"source {self.name!r}: unknown options {unknown}; use {list(OPTIONS)}")
+        refuse_unknown_options(options, OPTIONS, self.name, "Google Play")
         self.page_size = _integer(options.get("page_size", MAX_PAGE_SIZE), 1, MAX_PAGE_SIZE, self.name, "page_size")
         self.translation = _language_option(options.get("translation_language"), self.name)
         self.brand = _text_option(options.get("brand"), self.name, "brand")

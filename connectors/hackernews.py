@@ -53,7 +53,7 @@ import requests
 from connectors.errors import AuthenticationFailed, BadResponse, ConnectorError
 from connectors.html import html_to_text
 from connectors.http import TIMEOUT_SECONDS, HttpClient, retry_after_header
-from connectors.kit import MAX_PAGES_PER_RUN, Watermark, WatermarkLayout, utc
+from connectors.kit import MAX_PAGES_PER_RUN, Watermark, WatermarkLayout, refuse_unknown_options, utc
 from connectors.retry import RetryPolicy
 from reputation.connector import SourceSettings
 from reputation.models import Author, FetchedBatch, Kind, Mention, Metrics
@@ -164,9 +164,7 @@ class HackerNewsConnector:
         self.query = settings.query
         self.limit = settings.limit
         options = settings.options
-        unknown = sorted(set(options) - set(OPTIONS))
-        if unknown:
-            raise ConnectorError(f"source {self.name!r}: unknown options {unknown}; Hacker News takes {list(OPTIONS)}")
+        refuse_unknown_options(options, OPTIONS, self.name, "Hacker News")
         self.tags = self._tags(options.get("tags", DEFAULT_TAGS))
         self.hits_per_page = self._whole(options, "hits_per_page", HITS_PER_PAGE, 1, MAX_HITS_PER_PAGE)
         backfill = options.get("backfill_days")

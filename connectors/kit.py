@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any, Generic, TypeVar
 
-from connectors.errors import BadResponse
+from connectors.errors import BadResponse, ConnectorError
 
 T = TypeVar("T")
 M = TypeVar("M")
@@ -238,3 +238,10 @@ def _jsonable(value: Any, leave_out: Callable[[str], bool]) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(item, leave_out) for item in value]
     return str(value)
+
+
+def refuse_unknown_options(options: Mapping[str, Any], known: Sequence[str], source: str, takes: str) -> None:
+    """A misspelt option would silently fall back to its default; it is named instead."""
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise ConnectorError(f"source {source!r}: unknown options {unknown}; {takes} takes {list(known)}")

@@ -81,7 +81,7 @@ import requests
 from connectors.errors import BadResponse, ConnectorError, RateLimited, Transient
 from connectors.html import html_to_text
 from connectors.http import TIMEOUT_SECONDS, HttpClient
-from connectors.kit import Watermark, WatermarkLayout, jsonable, utc
+from connectors.kit import Watermark, WatermarkLayout, jsonable, refuse_unknown_options, utc
 from connectors.retry import RetryPolicy
 from reputation.connector import SourceSettings
 from reputation.models import Author, FetchedBatch, Kind, Mention, Metrics
@@ -229,11 +229,7 @@ class RssConnector:
             raise ConnectorError(f"{MISSING_LIBRARY} is missing: pip install 'reputation-monitor[rss]'")
         options = settings.options
         self.name = settings.name
-        unknown = sorted(set(options) - set(OPTIONS))
-        if unknown:
-            raise ConnectorError(
-                f"source {self.name!r}: unknown options {unknown}; an rss source takes {list(OPTIONS)}"
-            )
+        refuse_unknown_options(options, OPTIONS, self.name, "an rss source")
         self.base_url = settings.base_url.rstrip("/") + "/" if settings.base_url else None
         self.query = settings.query
         self.limit = settings.limit
