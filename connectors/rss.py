@@ -110,7 +110,7 @@ ACCEPT = (
     "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.1"
 )
 LANGUAGE = re.compile(r"([A-Za-z]{2,3})(?:[-_][\w-]*)?")
-MEDIA_RSS_PREFIX = re.compile(r"""xmlns:([\w.-]+)\s*=\s*["']http://search\.yahoo\.com/mrss/?["']""")
+MEDIA_RSS_PREFIX = re.compile(r"""xmlns:([\w.-]+)\s*=\s*["']https?://search\.yahoo\.com/mrss/?["']""")
 TEASER_END = re.compile(r"\s*(?:\[(?:…|\.\.\.)\]|…|\.\.\.)\s*$")
 CDATA = re.compile(r"\s*<!\[CDATA\[(.*)\]\]>\s*", re.S)
 
