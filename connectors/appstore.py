@@ -265,7 +265,7 @@ class _Read:
 
     mentions: list[Mention] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    undated: int = 0
+    undated: int = 0  # or kept without an author: the reviews counted as degraded
     reached_floor: bool = False
 
 
@@ -307,8 +307,13 @@ def _read_page(
             except (KeyError, TypeError, ValueError) as error:
                 read.problems.append(f"appstore:{country}:{review_id}: {type(error).__name__}: {error}")
                 continue
-            read.undated += not dated
+            read.undated += not dated or not _known_author(entry)
     return read
+
+
+def _known_author(entry: Entry) -> bool:
+    author = entry.get("author")
+    return bool(_label(author, "name", "").strip() or PROFILE.search(_label(author, "uri", "")))
 
 
 def _mention(entry: Entry, app_id: str, country: str, query: str, created_at: datetime) -> Mention:
@@ -322,9 +327,8 @@ def _mention(entry: Entry, app_id: str, country: str, query: str, created_at: da
     author = entry.get("author") if isinstance(entry.get("author"), dict) else {}
     name = _label(author, "name", "").strip()
     profile = PROFILE.search(_label(author, "uri", ""))
-    author_id = profile.group(1) if profile else name
-    if not author_id:
-        raise ValueError("no author")
+    # No profile and no name: the reviewer is unknown, and an author of their own (never merged with others).
+    author_id = profile.group(1) if profile else name or f"[unknown]:{country}:{review_id}"
     helpful = int(_label(entry, "im:voteSum", "0") or 0)
     return Mention(
         platform="appstore",

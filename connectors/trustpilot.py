@@ -424,9 +424,12 @@ class _Read:
     problems: list[str]
     progress: _Progress
     oldest: datetime | None
+    degraded: int = 0  # reviews kept without their consumer's id
 
     def batch(self, cursor: _Cursor) -> FetchedBatch:
-        return FetchedBatch(mentions=self.mentions, state=cursor.to_state(), problems=self.problems)
+        return FetchedBatch(
+            mentions=self.mentions, state=cursor.to_state(), problems=self.problems, degraded=self.degraded
+        )
 
 
 def _read(reviews: list[dict[str, Any]], cursor: _Cursor, progress: _Progress, query: str) -> _Read:
@@ -456,6 +459,8 @@ def _read(reviews: list[dict[str, Any]], cursor: _Cursor, progress: _Progress, q
             read.mentions.append(_mention(review, query))
         except (KeyError, TypeError, ValueError) as error:
             read.problems.append(f"trustpilot:{review_id}: {type(error).__name__}: {error}")
+            continue
+        read.degraded += not (review.get("consumer") or {}).get("id")
     return read
 
 
@@ -499,9 +504,8 @@ def _text(title: str, text: str) -> str:
 def _mention(review: dict[str, Any], query: str) -> Mention:
     review_id = str(review["id"])
     consumer = review.get("consumer") or {}
-    author_id = str(consumer.get("id") or "")
-    if not author_id:
-        raise ValueError("no consumer id")
+    # Without a consumer id the reviewer is unknown, and an author of their own (never merged with others).
+    author_id = str(consumer.get("id") or f"[unknown]:{review_id}")
     text = _text(str(review.get("title") or ""), str(review.get("text") or ""))
     if not text:
         raise ValueError("no title and no text")

@@ -78,6 +78,14 @@ def test_an_author_without_a_profile_link_is_known_by_name(fake: FakeAppStore) -
     assert mention.author.id == "sleepy pangolin" and mention.author.handle == "sleepy pangolin"
 
 
+def test_a_review_without_any_author_is_kept_with_an_unknown_one_of_its_own(fake: FakeAppStore) -> None:
+    review = fake.post(extra={"author": None})
+    found = list(connector(fake).fetch(APP_ID, None))
+    (mention,) = [m for b in found for m in b.mentions]
+    assert mention.author.id == f"[unknown]:us:{review.review_id}" and mention.author.handle == ""
+    assert sum(b.degraded for b in found) == 1 and not any(b.problems for b in found)
+
+
 def test_an_edited_review_comes_again_with_its_new_text_and_rating(fake: FakeAppStore) -> None:
     first, *_ = fake.add(3)
     _, _, state = fetch(fake)

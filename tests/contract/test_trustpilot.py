@@ -220,16 +220,17 @@ def test_a_cursor_for_another_business_unit_is_not_used(fake: FakeTrustpilot) ->
     assert len(fetch(fake, state)[0]) == 4
 
 
-def test_broken_reviews_are_reported_and_skipped(fake: FakeTrustpilot) -> None:
+def test_broken_reviews_are_reported_and_an_anonymous_one_is_kept_as_degraded(fake: FakeTrustpilot) -> None:
     fake.add(2)
     undated = fake.post(fake.review(createdAt="last Tuesday"))
     anonymous = fake.post(fake.review(consumer={"displayName": "Ghost"}))
-    mentions, problems, _ = fetch(fake)
-    assert len(mentions) == 2 and len(problems) == 2
-    assert problems[0].startswith(f"trustpilot:{anonymous}: ValueError") or problems[1].startswith(
-        f"trustpilot:{anonymous}: ValueError"
-    )
-    assert any(p.startswith(f"trustpilot:{undated}: ValueError: not a timestamp") for p in problems)
+    found = list(connector(fake).fetch(DOMAIN, None))
+    mentions = {m.native_id: m for b in found for m in b.mentions}
+    problems = [p for b in found for p in b.problems]
+    assert len(mentions) == 3 and len(problems) == 1 and sum(b.degraded for b in found) == 1
+    # Without a consumer id the reviewer is unknown, and an author of their own.
+    assert mentions[anonymous].author.id == f"[unknown]:{anonymous}" and mentions[anonymous].author.handle == "Ghost"
+    assert problems[0].startswith(f"trustpilot:{undated}: ValueError: not a timestamp")
 
 
 def test_a_429_without_advice_waits_a_minute(fake: FakeTrustpilot) -> None:
