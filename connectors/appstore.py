@@ -17,7 +17,10 @@ Each review becomes a `Kind.REVIEW` mention: `native_id` is `{country}:{review
 id}`, stable and unique whatever storefronts are configured; `rating` the stars
 (1-5); `text` the title, a blank line, then the body; `created_at` the entry's
 `updated` (Pacific time in the feed, UTC here), which is the time of the
-version shown, so an edited review carries its edit time; the author is the
+version shown, so an edited review carries its edit time; a review without
+`updated` (Apple's feed served them so in 2020-2021) gets the time it was first
+fetched, as in the RSS connector (the store keeps the first `created_at`), and
+is counted as degraded; the author is the
 reviewer's profile id from `author.uri` (else the name shown); `url` the app's
 reviews page in that storefront, since Apple links no single review; `language`
 is unknown (None): the storefront says where, not in what language; `raw` is the
@@ -50,16 +53,16 @@ again only prolongs that.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import requests
 
 from connectors.errors import AuthenticationFailed, BadResponse, ConnectorError
+from connectors.html import html_to_text
 from connectors.http import HttpClient
 from connectors.kit import utc
 from connectors.retry import RetryPolicy
@@ -81,7 +84,6 @@ APP_ID = re.compile(r"^(?:id)?(\d{1,12})$", re.IGNORECASE)
 APP_URL = re.compile(r"^https?://(?:apps|itunes)\.apple\.com/.*/id(\d{1,12})(?:[/?#]|$)", re.IGNORECASE)
 PROFILE = re.compile(r"/id(\d+)")
 PAGE = re.compile(r"/page=(\d+)", re.IGNORECASE)
-TAG = re.compile(r"<[^>]+>")
 
 Entry = dict[str, Any]
 
@@ -180,34 +182,38 @@ class AppStoreConnector:
             if remaining is not None and remaining <= 0:
                 return
             scan = self._scan(app_id, country, _Cursor.from_state(current.get(country)), remaining, query)
-            for mentions, problems, after in scan:
+            for read, after in scan:
                 current[country] = after.to_state()
-                taken += len(mentions) + len(problems)
-                yield FetchedBatch(mentions=mentions, state=dict(current), problems=problems)
+                taken += len(read.mentions) + len(read.problems)
+                yield FetchedBatch(
+                    mentions=read.mentions, state=dict(current), problems=read.problems, degraded=read.undated
+                )
 
     def _scan(
         self, app_id: str, country: str, cursor: _Cursor, limit: int | None, query: str
-    ) -> Iterator[tuple[list[Mention], list[str], _Cursor]]:
+    ) -> Iterator[tuple[_Read, _Cursor]]:
         """Pages of one storefront's new and edited reviews, each with the cursor valid once they are stored."""
         floor = cursor.floor(self.lookback)
         seen = dict(cursor.seen)
         taken = 0
         number = 1
+        fetched_at = _iso(datetime.now(UTC))
         while True:
             page = self._page(app_id, country, number)
-            mentions, problems, reached_floor = _read_page(page.entries, app_id, country, query, floor, seen)
+            read = _read_page(page.entries, app_id, country, query, floor, seen, fetched_at)
+            mentions, problems = read.mentions, read.problems
             following = page.next_page
             if following is None and page.last_page is not None:
                 following = number + 1  # no `next` link, but `last` says there is more
             if (
-                reached_floor
+                read.reached_floor
                 or not page.entries
                 or following is None
                 or number >= min(page.last_page or MAX_PAGES, MAX_PAGES)
             ):
-                yield mentions, problems, self._completed(cursor, seen)
+                yield read, self._completed(cursor, seen)
                 return
-            yield mentions, problems, _Cursor(since=cursor.since, seen=_pruned(seen, floor))
+            yield read, _Cursor(since=cursor.since, seen=_pruned(seen, floor))
             if following <= number:
                 raise BadResponse(
                     f"{PLATFORM_NAME} {country}: page {number} names page {following} as the next; stopped paging"
@@ -252,40 +258,65 @@ def _parse_page(body: Any) -> _Page:
     )
 
 
+@dataclass
+class _Read:
+    """One page read: its new and edited reviews, its problems, how many of them had no `updated`,
+    and whether it reached reviews older than the floor."""
+
+    mentions: list[Mention] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    undated: int = 0  # or kept without an author: the reviews counted as degraded
+    reached_floor: bool = False
+
+
 def _read_page(
-    entries: list[Entry], app_id: str, country: str, query: str, floor: str | None, seen: dict[str, str]
-) -> tuple[list[Mention], list[str], bool]:
+    entries: list[Entry],
+    app_id: str,
+    country: str,
+    query: str,
+    floor: str | None,
+    seen: dict[str, str],
+    fetched_at: str,
+) -> _Read:
     """The page's new and edited reviews, its problems, and whether it reached reviews older than `floor`.
 
     `seen` is updated with every review read, even one that cannot be turned
-    into a mention: a broken entry is reported once, not on every run.
+    into a mention: a broken entry is reported once, not on every run. A review
+    without `updated` is dated when first fetched; `seen` keeps that time, so it
+    is not yielded again while the look-back remembers it.
     """
-    mentions: list[Mention] = []
-    problems: list[str] = []
-    reached_floor = False
+    read = _Read()
     for entry in entries:
         if "im:rating" not in entry and "im:name" in entry:
             continue  # older feeds open page 1 with the app itself, not a review
         review_id = _label(entry, "id", "")
+        dated = bool(_label(entry, "updated", ""))
         try:
             if not review_id:
                 raise KeyError("id.label")
-            updated = _iso(utc(_label(entry, "updated")))
+            updated = _iso(utc(_label(entry, "updated"))) if dated else seen.get(review_id, fetched_at)
         except (KeyError, TypeError, ValueError) as error:
-            problems.append(f"appstore:{country}:{review_id or '?'}: {type(error).__name__}: {error}")
+            read.problems.append(f"appstore:{country}:{review_id or '?'}: {type(error).__name__}: {error}")
             continue
-        if floor is not None and updated < floor:
-            reached_floor = True
+        if dated and floor is not None and updated < floor:
+            read.reached_floor = True
         elif seen.get(review_id) != updated:
             seen[review_id] = updated
             try:
-                mentions.append(_mention(entry, app_id, country, query))
+                read.mentions.append(_mention(entry, app_id, country, query, utc(updated)))
             except (KeyError, TypeError, ValueError) as error:
-                problems.append(f"appstore:{country}:{review_id}: {type(error).__name__}: {error}")
-    return mentions, problems, reached_floor
+                read.problems.append(f"appstore:{country}:{review_id}: {type(error).__name__}: {error}")
+                continue
+            read.undated += not dated or not _known_author(entry)
+    return read
 
 
-def _mention(entry: Entry, app_id: str, country: str, query: str) -> Mention:
+def _known_author(entry: Entry) -> bool:
+    author = entry.get("author")
+    return bool(_label(author, "name", "").strip() or PROFILE.search(_label(author, "uri", "")))
+
+
+def _mention(entry: Entry, app_id: str, country: str, query: str, created_at: datetime) -> Mention:
     review_id = _label(entry, "id")
     rating = int(_label(entry, "im:rating"))
     if not 1 <= rating <= 5:
@@ -296,9 +327,8 @@ def _mention(entry: Entry, app_id: str, country: str, query: str) -> Mention:
     author = entry.get("author") if isinstance(entry.get("author"), dict) else {}
     name = _label(author, "name", "").strip()
     profile = PROFILE.search(_label(author, "uri", ""))
-    author_id = profile.group(1) if profile else name
-    if not author_id:
-        raise ValueError("no author")
+    # No profile and no name: the reviewer is unknown, and an author of their own (never merged with others).
+    author_id = profile.group(1) if profile else name or f"[unknown]:{country}:{review_id}"
     helpful = int(_label(entry, "im:voteSum", "0") or 0)
     return Mention(
         platform="appstore",
@@ -306,7 +336,7 @@ def _mention(entry: Entry, app_id: str, country: str, query: str) -> Mention:
         kind=Kind.REVIEW,
         url=f"{PUBLIC_URL}/{country}/app/id{app_id}?see-all=reviews",
         text=text,
-        created_at=utc(_label(entry, "updated")),
+        created_at=created_at,
         author=Author(id=author_id, handle=name),
         metrics=Metrics(likes=helpful if helpful >= 0 else None),
         rating=float(rating),
@@ -336,7 +366,7 @@ def _content(entry: Entry) -> str:
     chosen = next((c for c in candidates if (c.get("attributes") or {}).get("type") == "text"), candidates[0])
     text = _label({"content": chosen}, "content", "")
     if (chosen.get("attributes") or {}).get("type") == "html":
-        text = html.unescape(TAG.sub(" ", text))
+        text = html_to_text(text)
     return text.strip()
 
 

@@ -216,6 +216,7 @@ class BlueskyConnector:
             author=Author(id=hit.did, handle=handle, followers=followers),
             parent_id=parent_id,
             root_id=root_id,
+            quoted_id=_quoted(record.get("embed")),
             metrics=Metrics(
                 likes=post.get("likeCount"), reshares=post.get("repostCount"), replies=post.get("replyCount")
             ),
@@ -344,7 +345,7 @@ def _links(post: Mapping[str, Any], record: Mapping[str, Any], uri: str) -> tupl
     reply = record.get("reply")
     if reply is not None:
         return Kind.REPLY, str(reply["parent"]["uri"]), str(reply["root"]["uri"])
-    quoted = _quoted(record.get("embed"))
+    quoted = _quoted(record.get("embed"))  # also kept as `quoted_id`, whatever the kind
     if quoted:
         # A quote spreads the thread its quoted post belongs to.
         return Kind.QUOTE, quoted, _quoted_root(post.get("embed"), quoted) or quoted

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from reputation.errors import ReputationError
+from reputation.connector import ReputationError
 from reputation.redaction import scrub
 
 __all__ = ["AuthenticationFailed", "BadResponse", "ConnectorError", "RateLimited", "Transient", "scrub"]

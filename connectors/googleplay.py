@@ -52,7 +52,7 @@ from typing import Any, ClassVar
 
 from connectors.errors import AuthenticationFailed, BadResponse, ConnectorError, RateLimited, Transient, scrub
 from connectors.http import TIMEOUT_SECONDS, USER_AGENT, HttpClient, retry_after_header
-from connectors.kit import MAX_PAGES_PER_RUN, utc
+from connectors.kit import MAX_PAGES_PER_RUN, Watermark, WatermarkLayout, refuse_unknown_options, utc
 from connectors.retry import RetryPolicy
 from reputation.connector import SourceSettings
 from reputation.models import Author, FetchedBatch, Kind, Mention, Metrics
@@ -103,9 +103,7 @@ class GooglePlayConnector:
         self.query = settings.query
         self.limit = settings.limit
         options = settings.options
-        unknown = sorted(set(options) - set(OPTIONS))
-        if unknown:
-            raise ConnectorError(f"source {self.name!r}: unknown options {unknown}; use {list(OPTIONS)}")
+        refuse_unknown_options(options, OPTIONS, self.name, "Google Play")
         self.page_size = _integer(options.get("page_size", MAX_PAGE_SIZE), 1, MAX_PAGE_SIZE, self.name, "page_size")
         self.translation = _language_option(options.get("translation_language"), self.name)
         self.brand = _text_option(options.get("brand"), self.name, "brand")
@@ -127,7 +125,7 @@ class GooglePlayConnector:
         self._credentials()
         notes: list[str] = []
         try:
-            cursor = _Cursor.from_state(state)
+            cursor = _LAYOUT.read(state)
         except (TypeError, ValueError, AttributeError):
             # Re-reading the week is harmless (the store upserts); failing every run is not.
             cursor = _Cursor()
@@ -147,14 +145,14 @@ class GooglePlayConnector:
                     mentions.append(self._mention(entry, package))
                 except (KeyError, TypeError, ValueError) as error:
                     problems.append(f"googleplay:{entry.review_id}: {type(error).__name__}: {error}")
-            yield FetchedBatch(mentions=mentions, state=after.to_state(), problems=problems)
+            yield FetchedBatch(mentions=mentions, state=_LAYOUT.write(after), problems=problems)
         if notes:  # nothing was yielded, so the unreadable cursor would stay stored: replace it
-            yield FetchedBatch(mentions=[], state=_Cursor(since=cursor.since).to_state(), problems=notes)
+            yield FetchedBatch(mentions=[], state=_LAYOUT.write(_Cursor(since=cursor.since)), problems=notes)
 
     # The scan: newest first, down to the cursor (see the module docstring).
 
     def _scan(self, package: str, cursor: _Cursor) -> Iterator[tuple[list[_Entry], list[str], _Cursor]]:
-        since, newest, token = cursor.since, cursor.newest, cursor.next_token
+        since, newest, token = cursor.since, cursor.newest, cursor.resume
         tokens_seen = {token} if token else set()
         taken = 0
         for _ in range(MAX_PAGES_PER_RUN):
@@ -162,7 +160,7 @@ class GooglePlayConnector:
             try:
                 page = self.retry.call(functools.partial(self._page, package, token, remaining), "Google Play reviews")
             except _Rejected as error:
-                if token is not None and token == cursor.next_token:
+                if token is not None and token == cursor.resume:
                     # Page tokens are not meant to outlive a scan; one kept from an earlier run may be refused.
                     raise _StaleToken(f"Google Play refused the page token kept from the last run ({error})") from None
                 raise
@@ -176,10 +174,10 @@ class GooglePlayConnector:
                 if fresh or page.problems or final != cursor:
                     yield fresh, page.problems, final
                 return
-            following = _Cursor(since=since, newest=newest, next_token=page.next_token)
+            following = _Cursor(since=since, newest=newest, resume=page.next_token)
             if page.next_token in tokens_seen:
                 # Resume from the token that produced this page: harmless re-delivery, nothing lost.
-                yield fresh, page.problems, _Cursor(since=since, newest=newest, next_token=token)
+                yield fresh, page.problems, _Cursor(since=since, newest=newest, resume=token)
                 raise BadResponse(f"Google Play reviews: the API repeated page token {page.next_token!r}; stopped")
             tokens_seen.add(page.next_token)
             token = page.next_token
@@ -390,35 +388,15 @@ class _Mark:
         return {"modified": f"{seconds}.{nanos:09d}", "ids": sorted(self.ids)}
 
 
-@dataclass(frozen=True)
-class _Cursor:
-    """`since`: where the last complete scan began; `newest`/`next_token`: the scan in progress."""
-
-    since: _Mark | None = None
-    newest: _Mark | None = None
-    next_token: str | None = None
-
-    @classmethod
-    def from_state(cls, state: Mapping[str, Any] | None) -> _Cursor:
-        state = state or {}
-        progress = state.get("in_progress") or {}
-        token = progress.get("next_token")
-        return cls(
-            since=_Mark.from_state(state.get("since")),
-            newest=_Mark.from_state(progress.get("newest")),
-            next_token=str(token) if token else None,
-        )
-
-    def to_state(self) -> dict[str, Any]:
-        state: dict[str, Any] = {}
-        if self.since is not None:
-            state["since"] = self.since.to_state()
-        if self.newest is not None or self.next_token is not None:
-            state["in_progress"] = {
-                "newest": None if self.newest is None else self.newest.to_state(),
-                "next_token": self.next_token,
-            }
-        return state
+# `since`: where the last complete scan began; `newest` and `resume` (its page token): the scan in progress.
+_Cursor = Watermark[_Mark, str]
+_LAYOUT: WatermarkLayout[_Mark, str] = WatermarkLayout(
+    read_mark=_Mark.from_state,
+    write_mark=_Mark.to_state,
+    resume_key="next_token",
+    read_resume=lambda token: str(token) if token else None,
+    write_resume=str,
+)
 
 
 # Talking to Google.

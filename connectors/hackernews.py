@@ -46,14 +46,14 @@ import math
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any, ClassVar
 
 import requests
 
 from connectors.errors import AuthenticationFailed, BadResponse, ConnectorError
+from connectors.html import html_to_text
 from connectors.http import TIMEOUT_SECONDS, HttpClient, retry_after_header
-from connectors.kit import MAX_PAGES_PER_RUN, utc
+from connectors.kit import MAX_PAGES_PER_RUN, Watermark, WatermarkLayout, refuse_unknown_options, utc
 from connectors.retry import RetryPolicy
 from reputation.connector import SourceSettings
 from reputation.models import Author, FetchedBatch, Kind, Mention, Metrics
@@ -96,58 +96,6 @@ class _Second:
 
 
 @dataclass(frozen=True)
-class _Cursor:
-    since: _Second | None = None
-    newest: _Second | None = None
-    before: _Second | None = None
-
-    @classmethod
-    def from_state(cls, state: Mapping[str, Any] | None, where: str) -> _Cursor:
-        state = state or {}
-        progress = state.get("in_progress") or {}
-        if not isinstance(progress, Mapping):
-            raise ConnectorError(f"{where}: not a Hacker News cursor: {str(state)[:120]}")
-        return cls(
-            since=_Second.from_state(state.get("since"), where),
-            newest=_Second.from_state(progress.get("newest"), where),
-            before=_Second.from_state(progress.get("before"), where),
-        )
-
-    def to_state(self) -> dict[str, Any]:
-        state: dict[str, Any] = {}
-        if self.since is not None:
-            state["since"] = self.since.to_state()
-        if self.before is not None:
-            newest = self.newest.to_state() if self.newest is not None else None
-            state["in_progress"] = {"newest": newest, "before": self.before.to_state()}
-        return state
-
-    def numeric_filters(self) -> list[str]:
-        filters = []
-        if self.since is not None:
-            filters.append(f"created_at_i>={self.since.at}")
-        if self.before is not None:
-            filters.append(f"created_at_i<={self.before.at}")
-        return filters
-
-    def known_at_top(self) -> frozenset[str]:
-        """Ids already read at the window's newest second: they come first, so the page makes room for them."""
-        known = self.before.ids if self.before is not None else frozenset()
-        # With no upper bound yet, the newest second may still be `since` itself.
-        if self.since is not None and (self.before is None or self.before.at == self.since.at):
-            known |= self.since.ids
-        return known
-
-    def admits(self, hit: _Hit) -> bool:
-        return (self.since is None or hit.at >= self.since.at) and (self.before is None or hit.at <= self.before.at)
-
-    def has_read(self, hit: _Hit) -> bool:
-        return any(
-            bound is not None and hit.at == bound.at and hit.id in bound.ids for bound in (self.since, self.before)
-        )
-
-
-@dataclass(frozen=True)
 class _Hit:
     id: str
     at: int
@@ -161,6 +109,52 @@ class _Page:
     problems: list[str] = field(default_factory=list)
 
 
+# `since`: the newest second of the last complete scan; `newest` and `resume` (the window's upper bound,
+# `before`): the scan in progress.
+_Cursor = Watermark[_Second, _Second]
+
+
+def _layout(where: str) -> WatermarkLayout[_Second, _Second]:
+    def read(value: Any) -> _Second | None:
+        return _Second.from_state(value, where)
+
+    return WatermarkLayout(
+        read_mark=read,
+        write_mark=_Second.to_state,
+        resume_key="before",
+        read_resume=read,
+        write_resume=_Second.to_state,
+    )
+
+
+def _numeric_filters(cursor: _Cursor) -> list[str]:
+    filters = []
+    if cursor.since is not None:
+        filters.append(f"created_at_i>={cursor.since.at}")
+    if cursor.resume is not None:
+        filters.append(f"created_at_i<={cursor.resume.at}")
+    return filters
+
+
+def _known_at_top(cursor: _Cursor) -> frozenset[str]:
+    """Ids already read at the window's newest second: they come first, so the page makes room for them."""
+    known = cursor.resume.ids if cursor.resume is not None else frozenset()
+    # With no upper bound yet, the newest second may still be `since` itself.
+    if cursor.since is not None and (cursor.resume is None or cursor.resume.at == cursor.since.at):
+        known |= cursor.since.ids
+    return known
+
+
+def _admits(cursor: _Cursor, hit: _Hit) -> bool:
+    return (cursor.since is None or hit.at >= cursor.since.at) and (cursor.resume is None or hit.at <= cursor.resume.at)
+
+
+def _has_read(cursor: _Cursor, hit: _Hit) -> bool:
+    return any(
+        bound is not None and hit.at == bound.at and hit.id in bound.ids for bound in (cursor.since, cursor.resume)
+    )
+
+
 class HackerNewsConnector:
     platform: ClassVar[str] = "hackernews"
     credentials: ClassVar[tuple[str, ...]] = ()
@@ -170,9 +164,7 @@ class HackerNewsConnector:
         self.query = settings.query
         self.limit = settings.limit
         options = settings.options
-        unknown = sorted(set(options) - set(OPTIONS))
-        if unknown:
-            raise ConnectorError(f"source {self.name!r}: unknown options {unknown}; Hacker News takes {list(OPTIONS)}")
+        refuse_unknown_options(options, OPTIONS, self.name, "Hacker News")
         self.tags = self._tags(options.get("tags", DEFAULT_TAGS))
         self.hits_per_page = self._whole(options, "hits_per_page", HITS_PER_PAGE, 1, MAX_HITS_PER_PAGE)
         backfill = options.get("backfill_days")
@@ -213,7 +205,11 @@ class HackerNewsConnector:
         query = query or self.query
         if not query.strip():
             raise ConnectorError(f"source {self.name!r}: Hacker News search needs a query")
-        start = _Cursor.from_state(state, f"source {self.name!r}")
+        where = f"source {self.name!r}"
+        try:
+            start = _layout(where).read(state)
+        except (ValueError, TypeError, AttributeError):
+            raise ConnectorError(f"{where}: not a Hacker News cursor: {str(state)[:120]}") from None
         cursor = start
         if cursor == _Cursor() and self.backfill_days is not None:
             # The floor becomes the cursor's `since`, so a first scan stopped halfway keeps it.
@@ -224,25 +220,25 @@ class HackerNewsConnector:
         taken = 0
         for _ in range(MAX_PAGES_PER_RUN):
             page = self.retry.call(functools.partial(self._page, query, cursor), PLATFORM_NAME)
-            outside = [hit.id for hit in page.hits if not cursor.admits(hit)]
+            outside = [hit.id for hit in page.hits if not _admits(cursor, hit)]
             if outside:
                 raise BadResponse(
                     f"{PLATFORM_NAME} answered items outside the created_at_i window asked for "
-                    f"({', '.join(cursor.numeric_filters())}): {', '.join(outside[:5])}; stopped paging"
+                    f"({', '.join(_numeric_filters(cursor))}): {', '.join(outside[:5])}; stopped paging"
                 )
-            fresh = [hit for hit in page.hits if not cursor.has_read(hit)]
+            fresh = [hit for hit in page.hits if not _has_read(cursor, hit)]
             newest = _newest(cursor.newest, fresh)
             mentions, problems = self._mentions(fresh, query)
             problems = page.problems + problems
             if not page.more:
                 final = _Cursor(since=_advance(cursor.since, newest))
                 if fresh or problems or final != start:
-                    yield FetchedBatch(mentions=mentions, state=final.to_state(), problems=problems)
+                    yield FetchedBatch(mentions=mentions, state=_layout(self.name).write(final), problems=problems)
                 return
-            following = _Cursor(since=cursor.since, newest=newest, before=_lowest(page.hits, cursor.before))
-            if following.before == cursor.before:
+            following = _Cursor(since=cursor.since, newest=newest, resume=_lowest(page.hits, cursor.resume))
+            if following.resume == cursor.resume:
                 raise BadResponse(f"{PLATFORM_NAME} answered the same page again; stopped paging")
-            yield FetchedBatch(mentions=mentions, state=following.to_state(), problems=problems)
+            yield FetchedBatch(mentions=mentions, state=_layout(self.name).write(following), problems=problems)
             cursor = following
             taken += len(fresh)
             if self.limit is not None and taken >= self.limit:
@@ -250,9 +246,9 @@ class HackerNewsConnector:
         # A run reads at most MAX_PAGES_PER_RUN pages; the scan stays in progress for the next one.
 
     def _page(self, query: str, cursor: _Cursor) -> _Page:
-        requested = min(MAX_HITS_PER_PAGE, self.hits_per_page + len(cursor.known_at_top()))
+        requested = min(MAX_HITS_PER_PAGE, self.hits_per_page + len(_known_at_top(cursor)))
         params: dict[str, str | int] = {"query": query, "tags": self.tags, "hitsPerPage": requested, "page": 0}
-        filters = cursor.numeric_filters()
+        filters = _numeric_filters(cursor)
         if filters:
             params["numericFilters"] = ",".join(filters)
         return _parse_page(self.http.get_json(self.url, params=params), requested)
@@ -390,76 +386,3 @@ def _native(value: Any) -> str | None:
 
 def _count(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-
-
-def html_to_text(html: str) -> str:
-    """HN's comment and story HTML as plain text: paragraphs apart, entities decoded, links as their URL."""
-    parser = _PlainText()
-    parser.feed(html)
-    parser.close()
-    return parser.text()
-
-
-class _PlainText(HTMLParser):
-    """HN's markup is small: `<p>` between paragraphs, `<a>`, `<i>`, `<pre><code>`; everything else is dropped."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.paragraphs: list[str] = []
-        self.current: list[str] = []
-        self.in_pre = False
-        self.link: tuple[str, list[str]] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("p", "div", "blockquote", "li"):
-            self._flush()
-        elif tag == "br":
-            self.current.append("\n" if self.in_pre else " ")
-        elif tag == "pre":
-            self._flush()
-            self.in_pre = True
-        elif tag == "a":
-            self._end_link()
-            self.link = (dict(attrs).get("href") or "", [])
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a":
-            self._end_link()
-        elif tag == "pre":
-            self._end_link()
-            self._flush()
-            self.in_pre = False
-        elif tag in ("p", "div", "blockquote", "li"):
-            self._flush()
-
-    def handle_data(self, data: str) -> None:
-        (self.link[1] if self.link is not None else self.current).append(data)
-
-    def _end_link(self) -> None:
-        if self.link is not None:
-            href, parts = self.link
-            self.link = None
-            self.current.append(_link_text(href, "".join(parts)))
-
-    def _flush(self) -> None:
-        text = "".join(self.current)
-        self.current = []
-        # Outside <pre>, HTML whitespace is layout, not content.
-        text = text.strip("\n") if self.in_pre else " ".join(text.split())
-        if text.strip():
-            self.paragraphs.append(text)
-
-    def text(self) -> str:
-        self._end_link()
-        self._flush()
-        return "\n\n".join(self.paragraphs)
-
-
-def _link_text(href: str, text: str) -> str:
-    """HN links show their own URL, shortened with "..." when long: the href is the whole of it."""
-    text = " ".join(text.split())
-    if not href:
-        return text
-    if not text or (text.endswith("...") and href.startswith(text[:-3])):
-        return href
-    return text

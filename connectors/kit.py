@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any, Generic, TypeVar
 
-from connectors.errors import BadResponse
+from connectors.errors import BadResponse, ConnectorError
 
 T = TypeVar("T")
+M = TypeVar("M")
+R = TypeVar("R")
 
 MAX_PAGES_PER_RUN = 500
 
@@ -58,6 +60,77 @@ def _text(value: Any) -> str | None:
 
 
 @dataclass(frozen=True)
+class Watermark(Generic[M, R]):
+    """The cursor of a scan that counts only once it is complete: the "watermark + in progress" cursor.
+
+    `since` is how far the last complete scan read (a time with the ids read at
+    it, an id); while a scan is under way, `newest` is the newest mark it has
+    seen and `resume` where it goes on (a page token, a lower bound). Only a
+    completed scan moves `since`, so a run that fails or stops at its limit never
+    moves it past what it has not yielded. `WatermarkLayout` stores it as
+
+        {"since": <mark>, "in_progress": {"newest": <mark>, "<resume key>": <resume>}}
+    """
+
+    since: M | None = None
+    newest: M | None = None
+    resume: R | None = None
+
+    def completed(self, since: M | None) -> Watermark[M, R]:
+        return Watermark(since=since)
+
+
+@dataclass(frozen=True)
+class WatermarkLayout(Generic[M, R]):
+    """How a connector's `Watermark` is written into its JSON state: where each part goes and its encoding.
+
+    `since_key` holds the mark of the last complete scan (None: the mark is an
+    object whose fields sit at the top of the state); `in_progress` holds the
+    scan under way: its newest mark under `newest_key` (None: it keeps none) and
+    where it resumes under `resume_key` (None: the resume point's fields sit in
+    `in_progress` itself). The readers return None for an absent value and raise
+    (ValueError, TypeError, or the connector's own error) for one they cannot read.
+    """
+
+    read_mark: Callable[[Any], M | None]
+    write_mark: Callable[[M], Any]
+    read_resume: Callable[[Any], R | None]
+    write_resume: Callable[[R], Any]
+    resume_key: str | None
+    since_key: str | None = "since"
+    newest_key: str | None = "newest"
+
+    def read(self, state: Mapping[str, Any] | None) -> Watermark[M, R]:
+        state = state or {}
+        progress = state.get("in_progress") or {}
+        if not isinstance(progress, Mapping):
+            raise ValueError(f"in_progress is not an object: {str(progress)[:120]}")
+        return Watermark(
+            since=self.read_mark(state if self.since_key is None else state.get(self.since_key)),
+            newest=None if self.newest_key is None else self.read_mark(progress.get(self.newest_key)),
+            resume=self.read_resume(progress if self.resume_key is None else progress.get(self.resume_key)),
+        )
+
+    def write(self, cursor: Watermark[M, R]) -> dict[str, Any]:
+        state: dict[str, Any] = {}
+        if cursor.since is not None:
+            if self.since_key is None:
+                state.update(self.write_mark(cursor.since))
+            else:
+                state[self.since_key] = self.write_mark(cursor.since)
+        if cursor.newest is not None or cursor.resume is not None:
+            progress: dict[str, Any] = {}
+            if self.resume_key is None:
+                progress.update({} if cursor.resume is None else self.write_resume(cursor.resume))
+            else:
+                progress[self.resume_key] = None if cursor.resume is None else self.write_resume(cursor.resume)
+            if self.newest_key is not None:
+                progress[self.newest_key] = None if cursor.newest is None else self.write_mark(cursor.newest)
+            state["in_progress"] = progress
+        return state
+
+
+@dataclass(frozen=True)
 class Page(Generic[T]):
     """One response of a newest-first listing: its items and the token of the next (older) page."""
 
@@ -86,10 +159,15 @@ def scan_newest_first(
     token = cursor.next_token
     tokens_seen = {token} if token else set()
     taken = 0
+    yielded: set[str] = set()
     for _ in range(MAX_PAGES_PER_RUN):
         page = fetch_page(token)
-        fresh = [item for item in page.items if since is None or order(item_id(item)) > since]
-        reached_since = len(fresh) < len(page.items)
+        newer = [item for item in page.items if since is None or order(item_id(item)) > since]
+        reached_since = len(newer) < len(page.items)
+        # A platform that serves an item again on a later page (a listing shifting under
+        # the scan) re-delivers it: harmless downstream, but one run yields it once.
+        fresh = [item for item in newer if item_id(item) not in yielded]
+        yielded.update(item_id(item) for item in fresh)
         for item in fresh:
             if newest is None or order(item_id(item)) > order(newest):
                 newest = item_id(item)
@@ -140,3 +218,30 @@ def utc(value: datetime | str | float, *, naive_zone: tzinfo = UTC) -> datetime:
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         parsed = parsed.replace(tzinfo=naive_zone)
     return parsed.astimezone(UTC)
+
+
+def jsonable(data: Mapping[str, Any], *, leave_out: Callable[[str], bool] = lambda key: False) -> dict[str, Any]:
+    """A platform's object as JSON for `Mention.raw`, whatever its client library made of it.
+
+    Mappings and lists are walked (keys `leave_out` names are left out at every
+    level); numbers, text, booleans and None stay; any other object becomes its
+    text, which is what client libraries print (praw's Redditor is its name).
+    """
+    return {str(key): _jsonable(value, leave_out) for key, value in data.items() if not leave_out(str(key))}
+
+
+def _jsonable(value: Any, leave_out: Callable[[str], bool]) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, Mapping):
+        return jsonable(value, leave_out=leave_out)
+    if isinstance(value, list | tuple):
+        return [_jsonable(item, leave_out) for item in value]
+    return str(value)
+
+
+def refuse_unknown_options(options: Mapping[str, Any], known: Sequence[str], source: str, takes: str) -> None:
+    """A misspelt option would silently fall back to its default; it is named instead."""
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise ConnectorError(f"source {source!r}: unknown options {unknown}; {takes} takes {list(known)}")

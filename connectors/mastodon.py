@@ -69,11 +69,11 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 from connectors.errors import AuthenticationFailed, BadResponse, ConnectorError, RateLimited, Transient, scrub
+from connectors.html import html_to_text
 from connectors.http import USER_AGENT, retry_after_header
 from connectors.kit import Page, ScanCursor, scan_newest_first, utc
 from connectors.retry import RetryPolicy
@@ -338,6 +338,8 @@ class MastodonConnector:
         if not isinstance(created_at, datetime | str):
             raise ValueError(f"created_at is not a readable time: {raw.get('created_at')!r}")
         kind, parent_id = self._kind(status)
+        quote = status.get("quote")
+        quoted = _quoted_id(quote) if isinstance(quote, Mapping) and not isinstance(reblog, Mapping) else None
         language = shown.get("language")
         return Mention(
             platform=self.platform,
@@ -349,6 +351,7 @@ class MastodonConnector:
             author=self._author(status["account"]),
             parent_id=parent_id,
             root_id=None,  # Mastodon names no conversation root; the spread step follows the parents
+            quoted_id=self._id(quoted) if quoted else None,
             metrics=Metrics(
                 likes=_count(status, "favourites_count"),
                 reshares=_count(status, "reblogs_count"),
@@ -410,55 +413,9 @@ def _count(status: Mapping[str, Any], name: str) -> int | None:
 
 def _status_text(status: Mapping[str, Any]) -> str:
     warning = str(status.get("spoiler_text") or "").strip()
-    body = html_text(str(status.get("content") or ""))
+    # The "RE: <link>" paragraph of a quote post is for clients that cannot show quotes.
+    body = html_to_text(str(status.get("content") or ""), hidden_classes={"quote-inline"})
     return "\n\n".join(part for part in (warning, body) if part)
-
-
-class _PlainText(HTMLParser):
-    """Status HTML as a reader sees it: paragraphs and line breaks kept, links as their text."""
-
-    BLOCKS = frozenset({"p", "blockquote", "pre", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6"})
-    VOID = frozenset({"br", "img", "hr", "wbr"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.hidden = 0  # depth inside an element readers do not see
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self.hidden or "quote-inline" in (dict(attrs).get("class") or "").split():
-            # The "RE: <link>" paragraph of a quote post is for clients that cannot show quotes.
-            self.hidden += tag not in self.VOID
-        elif tag == "br":
-            self.parts.append("\n")
-        elif tag in self.BLOCKS:
-            self.parts.append("\n\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if self.hidden:
-            self.hidden -= tag not in self.VOID
-        elif tag in self.BLOCKS:
-            self.parts.append("\n\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.hidden:
-            self.parts.append(data)
-
-    def text(self) -> str:
-        lines: list[str] = []
-        for line in "".join(self.parts).split("\n"):
-            line = " ".join(line.split())
-            if line or (lines and lines[-1]):
-                lines.append(line)
-        return "\n".join(lines).strip()
-
-
-def html_text(html: str) -> str:
-    """Mastodon's status HTML (`content`) as plain text."""
-    parser = _PlainText()
-    parser.feed(html)
-    parser.close()
-    return parser.text()
 
 
 def _rate_limit_wait(response: requests.Response | None) -> float | None:

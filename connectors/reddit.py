@@ -29,10 +29,9 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from connectors.errors import AuthenticationFailed, BadResponse, ConnectorError, RateLimited, Transient, scrub
-from connectors.kit import Page, ScanCursor, scan_newest_first
+from connectors.kit import Page, ScanCursor, jsonable, scan_newest_first
 from connectors.retry import RetryPolicy
-from reputation.connector import SourceSettings
-from reputation.keywords import RuleSyntaxError, compile_rule
+from reputation.connector import SourceSettings, keyword_matcher
 from reputation.models import Author, FetchedBatch, Kind, Mention, Metrics
 
 try:
@@ -139,6 +138,7 @@ class RedditConnector:
                 current[stream.name] = after.to_state()
                 mentions: list[Mention] = []
                 problems: list[str] = []
+                degraded = 0
                 for thing in things:
                     if isinstance(thing, Comment) and not keep(str(vars(thing).get("body", ""))):
                         continue
@@ -146,8 +146,10 @@ class RedditConnector:
                         mentions.append(self._mention(thing, query))
                     except (KeyError, TypeError, ValueError) as error:
                         problems.append(f"reddit:{vars(thing).get('name', '?')}: {type(error).__name__}: {error}")
+                        continue
+                    degraded += not vars(thing).get("permalink")
                 taken += len(things)
-                yield FetchedBatch(mentions=mentions, state=dict(current), problems=problems)
+                yield FetchedBatch(mentions=mentions, state=dict(current), problems=problems, degraded=degraded)
 
     def _streams(self, query: str) -> list[_Stream]:
         where = "+".join(self.subreddits) or "all"
@@ -163,8 +165,8 @@ class RedditConnector:
         if self.comments != "matching":
             return lambda text: True
         try:
-            return compile_rule(query)
-        except RuleSyntaxError as error:
+            return keyword_matcher(query)
+        except ValueError as error:
             raise ConnectorError(f"source {self.name!r}: the query cannot filter comments: {error}") from None
 
     def _pager(self, stream: _Stream) -> Callable[[str | None], Page[Thing]]:
@@ -191,7 +193,7 @@ class RedditConnector:
         handle = str(data["author"]) if data.get("author") is not None else ""
         author_id = data.get("author_fullname") or (f"u/{handle}" if handle else f"[deleted]:{fullname}")
         subreddit = str(data.get("subreddit", ""))
-        raw = _plain(data)
+        raw = jsonable(data, leave_out=lambda key: key.startswith("_"))  # praw's own attributes
         if isinstance(thing, Submission):
             if isinstance(data.get("subreddit_subscribers"), int):
                 self.subscribers[subreddit] = data["subreddit_subscribers"]
@@ -209,7 +211,7 @@ class RedditConnector:
             platform="reddit",
             native_id=fullname,
             kind=kind,
-            url=PUBLIC_URL + str(data["permalink"]),
+            url=_permalink(data, fullname, subreddit),
             text=text,
             created_at=datetime.fromtimestamp(float(data["created_utc"]), UTC),
             author=Author(id=str(author_id), handle=handle),
@@ -221,26 +223,21 @@ class RedditConnector:
         )
 
 
+def _permalink(data: Mapping[str, Any], fullname: str, subreddit: str) -> str:
+    """The item's address; Reddit's listings of 2016 sent comments without `permalink`, so it is rebuilt."""
+    if data.get("permalink"):
+        return PUBLIC_URL + str(data["permalink"])
+    item_id = fullname.partition("_")[2]
+    if fullname.startswith("t1_") and str(data.get("link_id", "")).startswith("t3_"):
+        return f"{PUBLIC_URL}/r/{subreddit}/comments/{str(data['link_id'])[3:]}/_/{item_id}/"
+    return f"{PUBLIC_URL}/comments/{item_id}/"
+
+
 def _subreddits(value: Any) -> list[str]:
     if value is None:
         return []
     names = value.split("+") if isinstance(value, str) else [str(name) for name in value]
     return [name.strip().removeprefix("r/") for name in names if name.strip()]
-
-
-def _plain(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The item's JSON again: praw's Redditor and Subreddit objects back to their names."""
-    return {key: _plain_value(value) for key, value in data.items() if not key.startswith("_")}
-
-
-def _plain_value(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, Mapping):
-        return _plain(value)
-    if isinstance(value, list | tuple):
-        return [_plain_value(item) for item in value]
-    return str(value)
 
 
 def _translate(error: Exception, secrets: list[str]) -> ConnectorError:

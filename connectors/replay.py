@@ -16,8 +16,7 @@ from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
-from reputation.connector import SourceSettings
-from reputation.errors import InputError
+from reputation.connector import InputError, SourceSettings
 from reputation.models import FetchedBatch, Mention
 
 BATCH_SIZE = 500

@@ -4,9 +4,12 @@ What: each entry of each feed in `options.feeds` becomes a POST; `query`, when
 set, is one more feed URL (so `reputation fetch rss --query URL` works). A
 relative URL is resolved against `base_url`. The feeds are not searched: the
 brand rules keep the entries that mention a brand. Text is the title, a blank
-line and the entry's content (else its summary) as plain text, cut at 20,000
-characters; the author is the feed's host and the author's name; `query` on
-the mention is the feed's URL.
+line and the fullest body the entry carries as plain text, cut at 20,000
+characters: the longest of its contents and summaries (a podcast's show notes in
+`content:encoded` over its `itunes:summary`, a description when the summary
+detail is empty), never a Media RSS description (a photo caption); the author
+is the feed's host and the author's name; `query` on the mention is the feed's
+URL.
 
 How: a plain `GET` of the feed through `HttpClient`, so failures map like every
 other connector's; the body is read in chunks and refused beyond
@@ -62,6 +65,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import html
 import io
 import logging
 import re
@@ -69,15 +73,15 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from connectors.errors import BadResponse, ConnectorError, RateLimited, Transient
+from connectors.html import html_to_text
 from connectors.http import TIMEOUT_SECONDS, HttpClient
-from connectors.kit import utc
+from connectors.kit import Watermark, WatermarkLayout, jsonable, refuse_unknown_options, utc
 from connectors.retry import RetryPolicy
 from reputation.connector import SourceSettings
 from reputation.models import Author, FetchedBatch, Kind, Mention, Metrics
@@ -106,6 +110,9 @@ ACCEPT = (
     "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.1"
 )
 LANGUAGE = re.compile(r"([A-Za-z]{2,3})(?:[-_][\w-]*)?")
+MEDIA_RSS_PREFIX = re.compile(r"""xmlns:([\w.-]+)\s*=\s*["']https?://search\.yahoo\.com/mrss/?["']""")
+TEASER_END = re.compile(r"\s*(?:\[(?:…|\.\.\.)\]|…|\.\.\.)\s*$")
+CDATA = re.compile(r"\s*<!\[CDATA\[(.*)\]\]>\s*", re.S)
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,27 @@ class _Feed:
 
 
 @dataclass(frozen=True)
+class _Seen:
+    """What complete scans leave: the feed's validators and the fingerprints yielded, newest first."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    seen: tuple[str, ...] = ()
+
+    @classmethod
+    def read(cls, data: Any) -> _Seen:
+        data = data if isinstance(data, Mapping) else {}
+        return cls(
+            etag=_optional_text(data.get("etag")),
+            last_modified=_optional_text(data.get("last_modified")),
+            seen=_fingerprints(data.get("seen")),
+        )
+
+    def write(self) -> dict[str, Any]:
+        return {"etag": self.etag, "last_modified": self.last_modified, "seen": list(self.seen)}
+
+
+@dataclass(frozen=True)
 class _Progress:
     """A scan stopped halfway: where to go on, and what it has yielded so far."""
 
@@ -128,45 +156,47 @@ class _Progress:
     last_modified: str | None
     seen: tuple[str, ...]
 
-
-@dataclass(frozen=True)
-class _FeedCursor:
-    etag: str | None = None
-    last_modified: str | None = None
-    seen: tuple[str, ...] = ()  # fingerprints yielded by complete scans, newest first
-    progress: _Progress | None = None
-
     @classmethod
-    def from_state(cls, state: Any) -> _FeedCursor:
-        if not isinstance(state, Mapping):
-            return cls()
-        progress = state.get("in_progress")
+    def read(cls, data: Any) -> _Progress | None:
+        if not isinstance(data, Mapping) or not data.get("next"):
+            return None
         return cls(
-            etag=_optional_text(state.get("etag")),
-            last_modified=_optional_text(state.get("last_modified")),
-            seen=_fingerprints(state.get("seen")),
-            progress=_Progress(
-                next_url=str(progress["next"]),
-                pages=int(progress.get("pages") or 0),
-                etag=_optional_text(progress.get("etag")),
-                last_modified=_optional_text(progress.get("last_modified")),
-                seen=_fingerprints(progress.get("seen")),
-            )
-            if isinstance(progress, Mapping) and progress.get("next")
-            else None,
+            next_url=str(data["next"]),
+            pages=int(data.get("pages") or 0),
+            etag=_optional_text(data.get("etag")),
+            last_modified=_optional_text(data.get("last_modified")),
+            seen=_fingerprints(data.get("seen")),
         )
 
-    def to_state(self) -> dict[str, Any]:
-        state: dict[str, Any] = {"etag": self.etag, "last_modified": self.last_modified, "seen": list(self.seen)}
-        if self.progress is not None:
-            state["in_progress"] = {
-                "next": self.progress.next_url,
-                "pages": self.progress.pages,
-                "etag": self.progress.etag,
-                "last_modified": self.progress.last_modified,
-                "seen": list(self.progress.seen),
-            }
-        return state
+    def write(self) -> dict[str, Any]:
+        return {
+            "next": self.next_url,
+            "pages": self.pages,
+            "etag": self.etag,
+            "last_modified": self.last_modified,
+            "seen": list(self.seen),
+        }
+
+
+# A feed's cursor: `since`, what complete scans left (its fields at the top of the feed's state);
+# `resume`, a scan stopped halfway (its fields in `in_progress`).
+_FeedCursor = Watermark[_Seen, _Progress]
+_LAYOUT: WatermarkLayout[_Seen, _Progress] = WatermarkLayout(
+    read_mark=_Seen.read,
+    write_mark=_Seen.write,
+    read_resume=_Progress.read,
+    write_resume=_Progress.write,
+    resume_key=None,
+    since_key=None,
+    newest_key=None,
+)
+
+
+def _feed_cursor(state: Any) -> _FeedCursor:
+    state = state if isinstance(state, Mapping) else {}
+    if not isinstance(state.get("in_progress"), Mapping | None):
+        state = {key: value for key, value in state.items() if key != "in_progress"}  # unreadable: start over
+    return _LAYOUT.read(state)
 
 
 @dataclass(frozen=True)
@@ -179,6 +209,7 @@ class _Page:
     last_modified: str | None
     not_modified: bool = False
     notes: list[str] = field(default_factory=list)
+    captions: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -198,11 +229,7 @@ class RssConnector:
             raise ConnectorError(f"{MISSING_LIBRARY} is missing: pip install 'reputation-monitor[rss]'")
         options = settings.options
         self.name = settings.name
-        unknown = sorted(set(options) - set(OPTIONS))
-        if unknown:
-            raise ConnectorError(
-                f"source {self.name!r}: unknown options {unknown}; an rss source takes {list(OPTIONS)}"
-            )
+        refuse_unknown_options(options, OPTIONS, self.name, "an rss source")
         self.base_url = settings.base_url.rstrip("/") + "/" if settings.base_url else None
         self.query = settings.query
         self.limit = settings.limit
@@ -230,8 +257,8 @@ class RssConnector:
                 log.warning("source %s: skipped RSS %s, its host is rate limiting us", self.name, feed.label)
                 continue
             try:
-                for step in self._scan(feed, _FeedCursor.from_state(current.get(feed.url))):
-                    current[feed.url] = step.cursor.to_state()
+                for step in self._scan(feed, _feed_cursor(current.get(feed.url))):
+                    current[feed.url] = _LAYOUT.write(step.cursor)
                     taken += step.taken
                     limited = self.limit is not None and taken >= self.limit
                     after: dict[str, Any] = {"feeds": dict(current)}
@@ -301,10 +328,11 @@ class RssConnector:
     # One feed: newest page first, down to entries seen before.
 
     def _scan(self, feed: _Feed, cursor: _FeedCursor) -> Iterator[_Step]:
-        known = set(cursor.seen)
-        progress = cursor.progress
+        done = cursor.since or _Seen()
+        known = set(done.seen)
+        progress = cursor.resume
         if progress is None:
-            url, pages, etag, last_modified, yielded = feed.url, 0, cursor.etag, cursor.last_modified, []
+            url, pages, etag, last_modified, yielded = feed.url, 0, done.etag, done.last_modified, []
         else:
             url, pages, yielded = progress.next_url, progress.pages, list(progress.seen)
             etag, last_modified = progress.etag, progress.last_modified
@@ -314,9 +342,10 @@ class RssConnector:
             page = self._fetch_page(feed, url, (etag, last_modified) if conditional else None)
             if page.not_modified:
                 # Some servers leave the validators off a 304: the stored ones still hold then.
-                renewed = replace(
-                    cursor, etag=page.etag or cursor.etag, last_modified=page.last_modified or cursor.last_modified
+                validators = replace(
+                    done, etag=page.etag or done.etag, last_modified=page.last_modified or done.last_modified
                 )
+                renewed = replace(cursor, since=validators)
                 if renewed != cursor:
                     yield _Step([], [], renewed, 0)
                 return
@@ -333,19 +362,19 @@ class RssConnector:
                         f"rss:{feed.label}: read options.max_pages={self.max_pages} pages without reaching an entry "
                         "seen before; older new entries may have been missed"
                     )
-                seen = tuple((yielded + list(cursor.seen))[:KEEP_SEEN])
-                yield _Step(mentions, problems, _FeedCursor(etag, last_modified, seen), len(fresh))
+                seen = tuple((yielded + list(done.seen))[:KEEP_SEEN])
+                yield _Step(mentions, problems, cursor.completed(_Seen(etag, last_modified, seen)), len(fresh))
                 return
             if next_url in visited:
                 # Resume from the page that gave the repeated link: its entries are filtered out as yielded.
                 stuck = _Progress(url, pages - 1, etag, last_modified, tuple(yielded))
-                yield _Step(mentions, problems, replace(cursor, progress=stuck), len(fresh))
+                yield _Step(mentions, problems, replace(cursor, resume=stuck), len(fresh))
                 raise BadResponse(
                     f"RSS {feed.label}: the feed's next link repeats a page it already gave; stopped paging"
                 )
             visited.add(next_url)
             following = _Progress(next_url, pages, etag, last_modified, tuple(yielded))
-            yield _Step(mentions, problems, replace(cursor, progress=following), len(fresh))
+            yield _Step(mentions, problems, replace(cursor, resume=following), len(fresh))
             url = next_url
 
     def _fresh(
@@ -416,6 +445,7 @@ class RssConnector:
             etag=etag_header,
             last_modified=modified_header,
             notes=notes,
+            captions=_media_captions(body, parsed.get("encoding")),
         )
 
     def _read(self, feed: _Feed, response: requests.Response) -> bytes:
@@ -503,7 +533,7 @@ def _fingerprint(native_id: str, entry: Mapping[str, Any]) -> str:
 
 def _mention(feed: _Feed, page: _Page, native_id: str, entry: Any, seen_at: datetime) -> Mention:
     title = " ".join(_text(entry.get("title_detail"), entry.get("title")).split())
-    body = _body(entry)
+    body = _body(entry, page.captions)
     text = "\n\n".join(part for part in (title, body) if part)[:MAX_TEXT_CHARS]
     if not text:
         raise ValueError("the entry has neither a title nor any text")
@@ -520,17 +550,44 @@ def _mention(feed: _Feed, page: _Page, native_id: str, entry: Any, seen_at: date
         metrics=Metrics(replies=int(replies) if replies.isdigit() else None),
         language=_language(entry, page.feed),
         query=feed.url,
-        raw=_plain(entry),
+        raw=jsonable(entry, leave_out=lambda key: key.endswith("_parsed")),  # feedparser's struct_times
     )
 
 
-def _body(entry: Mapping[str, Any]) -> str:
-    # The full content (Atom content, RSS content:encoded) over the summary, which is often a teaser.
-    for content in entry.get("content") or []:
-        text = _text(content, None)
-        if text:
-            return text
-    return _text(entry.get("summary_detail"), entry.get("summary"))
+def _body(entry: Mapping[str, Any], captions: frozenset[str]) -> str:
+    """The fullest text the entry carries.
+
+    feedparser files every body it meets among `content` (Atom content, RSS
+    content:encoded, but also itunes:summary and Media RSS descriptions, as
+    text/plain) or as the summary, in document order: the first is often a
+    teaser or a caption. So the longest wins, captions aside.
+    """
+    details = [*(entry.get("content") or []), entry.get("summary_detail")]
+    texts = [_text(detail, None) for detail in details] + [_text(None, entry.get("summary"))]
+    kept = [text for text in texts if text and " ".join(text.split()) not in captions]
+    # A teaser's "[…]" does not make it fuller than the content it cuts; on a tie the content wins.
+    return max(kept, key=lambda text: len(TEASER_END.sub("", text)), default="")
+
+
+def _media_captions(body: bytes, encoding: Any) -> frozenset[str]:
+    """The feed's Media RSS descriptions (photo captions), as one-line plain text.
+
+    feedparser hands them over as an entry's content or summary with nothing to
+    tell them from the article, so they are read from the feed itself.
+    """
+    try:
+        text = body.decode(str(encoding or "utf-8"), errors="replace")
+    except LookupError:
+        text = body.decode("utf-8", errors="replace")
+    captions: set[str] = set()
+    for prefix in set(MEDIA_RSS_PREFIX.findall(text)):
+        tag = re.escape(prefix) + r":description"
+        for found in re.finditer(rf"<{tag}\b[^>]*>(.*?)</{tag}\s*>", text, re.S):
+            value = found.group(1)
+            cdata = CDATA.fullmatch(value)
+            value = cdata.group(1) if cdata else html.unescape(value)
+            captions.add(" ".join(html_to_text(value).split()))
+    return frozenset(caption for caption in captions if caption)
 
 
 def _text(detail: Any, fallback: Any) -> str:
@@ -590,32 +647,6 @@ def _language(entry: Mapping[str, Any], data: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _plain(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The entry's JSON-able fields (feedparser's parsed struct_times are left out)."""
-    plain: dict[str, Any] = {}
-    for key, value in data.items():
-        if str(key).endswith("_parsed"):
-            continue
-        converted = _plain_value(value)
-        if converted is not _SKIP:
-            plain[str(key)] = converted
-    return plain
-
-
-_SKIP = object()
-
-
-def _plain_value(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, Mapping):
-        return _plain(value)
-    if isinstance(value, list):
-        items = [_plain_value(item) for item in value]
-        return [item for item in items if item is not _SKIP]
-    return _SKIP
-
-
 def _optional_text(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
@@ -628,47 +659,3 @@ def _rotated(feeds: list[_Feed], first: Any) -> list[_Feed]:
     urls = [feed.url for feed in feeds]
     start = urls.index(first) if first in urls else 0
     return feeds[start:] + feeds[:start]
-
-
-# HTML to plain text.
-
-BLOCK_TAGS = frozenset(
-    "address article aside blockquote dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 header hr li "
-    "main nav ol p pre section table td th tr ul".split()
-)
-HIDDEN_TAGS = frozenset({"script", "style", "template", "noscript"})
-
-
-class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in HIDDEN_TAGS:
-            self.hidden += 1
-        elif tag in BLOCK_TAGS or tag == "br":
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in HIDDEN_TAGS:
-            self.hidden = max(0, self.hidden - 1)
-        elif tag in BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.hidden:
-            # Line breaks in markup are spaces; only block elements break lines.
-            self.parts.append(re.sub(r"\s+", " ", data))
-
-
-def html_to_text(markup: str) -> str:
-    """Readable text of an HTML fragment: paragraphs split by a blank line, entities decoded."""
-    if "<" not in markup and "&" not in markup:
-        return " ".join(markup.split())
-    parser = _TextExtractor()
-    parser.feed(markup)
-    parser.close()
-    lines = [line.strip() for line in "".join(parser.parts).split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
@@ -57,7 +57,7 @@ import requests
 
 from connectors.errors import AuthenticationFailed, BadResponse, ConnectorError
 from connectors.http import TIMEOUT_SECONDS, HttpClient, retry_after_header
-from connectors.kit import MAX_PAGES_PER_RUN, utc
+from connectors.kit import MAX_PAGES_PER_RUN, Watermark, WatermarkLayout, utc
 from connectors.retry import RetryPolicy
 from reputation.connector import SourceSettings
 from reputation.models import Author, FetchedBatch, Kind, Mention, Metrics
@@ -317,12 +317,37 @@ class _Progress:
         }
 
 
+def _read_progress(data: Any) -> _Progress | None:
+    return _Progress.parse(data) if isinstance(data, Mapping) and data else None
+
+
+# The watermark under "watermark"; the scan under way, newest change included, in `in_progress`.
+_LAYOUT: WatermarkLayout[_Mark, _Progress] = WatermarkLayout(
+    read_mark=_Mark.parse,
+    write_mark=_Mark.to_json,
+    read_resume=_read_progress,
+    write_resume=_Progress.to_json,
+    resume_key=None,
+    since_key="watermark",
+    newest_key=None,
+)
+
+
 @dataclass(frozen=True)
 class _Cursor:
+    """One business unit's and filter's listing, and how far it has been read (a `kit.Watermark`)."""
+
     unit: dict[str, str]
     filters: str
-    watermark: _Mark | None = None
-    progress: _Progress | None = None
+    scan: Watermark[_Mark, _Progress] = field(default_factory=Watermark)
+
+    @property
+    def watermark(self) -> _Mark | None:
+        return self.scan.since
+
+    @property
+    def progress(self) -> _Progress | None:
+        return self.scan.resume
 
     @classmethod
     def from_state(
@@ -335,13 +360,7 @@ class _Cursor:
             # Another business unit's or another filter's listing: its cursor says nothing about this one.
             return cls(unit, described)
         try:
-            progress = state.get("in_progress")
-            return cls(
-                unit,
-                described,
-                watermark=_Mark.parse(state.get("watermark")),
-                progress=_Progress.parse(progress) if isinstance(progress, Mapping) else None,
-            )
+            return cls(unit, described, _LAYOUT.read(state))
         except (KeyError, TypeError, ValueError) as error:
             raise ConnectorError(f"trustpilot: the stored cursor is unreadable ({error}); reset the source") from None
 
@@ -349,14 +368,11 @@ class _Cursor:
         state: dict[str, Any] = {"business_unit": dict(self.unit)}
         if self.filters:
             state["filters"] = self.filters
-        if self.watermark is not None:
-            state["watermark"] = self.watermark.to_json()
-        if self.progress is not None:
-            state["in_progress"] = self.progress.to_json()
+        state.update(_LAYOUT.write(self.scan))
         return state
 
     def resuming(self, progress: _Progress) -> _Cursor:
-        return replace(self, progress=progress)
+        return replace(self, scan=replace(self.scan, resume=progress))
 
     def completed(self, progress: _Progress) -> _Cursor:
         mark = self.watermark
@@ -366,7 +382,7 @@ class _Cursor:
             # A change later than the scan's start may be one of several made while
             # it read; the next scan yields them again rather than miss one.
             mark = _Mark(progress.started)
-        return _Cursor(self.unit, self.filters, watermark=mark)
+        return _Cursor(self.unit, self.filters, self.scan.completed(mark))
 
 
 @dataclass(frozen=True)
@@ -408,9 +424,12 @@ class _Read:
     problems: list[str]
     progress: _Progress
     oldest: datetime | None
+    degraded: int = 0  # reviews kept without their consumer's id
 
     def batch(self, cursor: _Cursor) -> FetchedBatch:
-        return FetchedBatch(mentions=self.mentions, state=cursor.to_state(), problems=self.problems)
+        return FetchedBatch(
+            mentions=self.mentions, state=cursor.to_state(), problems=self.problems, degraded=self.degraded
+        )
 
 
 def _read(reviews: list[dict[str, Any]], cursor: _Cursor, progress: _Progress, query: str) -> _Read:
@@ -440,6 +459,8 @@ def _read(reviews: list[dict[str, Any]], cursor: _Cursor, progress: _Progress, q
             read.mentions.append(_mention(review, query))
         except (KeyError, TypeError, ValueError) as error:
             read.problems.append(f"trustpilot:{review_id}: {type(error).__name__}: {error}")
+            continue
+        read.degraded += not (review.get("consumer") or {}).get("id")
     return read
 
 
@@ -467,13 +488,25 @@ def _owner_reply(reply: Any) -> dict[str, Any] | None:
     return {"text": str(reply["text"]), "replied_at": _when(when).strftime("%Y-%m-%dT%H:%M:%SZ") if when else None}
 
 
+def _text(title: str, text: str) -> str:
+    """The title, a blank line, the text; only the text when it already opens with the title.
+
+    A reviewer who leaves the title out gets the opening words of the text as
+    one (often cut with "..."), which would otherwise be read twice.
+    """
+    title, text = title.strip(), text.strip()
+    opening = title.rstrip(" .…!?").casefold()
+    if opening and " ".join(text.split()).casefold().startswith(" ".join(opening.split())):
+        return text
+    return "\n\n".join(part for part in (title, text) if part)
+
+
 def _mention(review: dict[str, Any], query: str) -> Mention:
     review_id = str(review["id"])
     consumer = review.get("consumer") or {}
-    author_id = str(consumer.get("id") or "")
-    if not author_id:
-        raise ValueError("no consumer id")
-    text = "\n\n".join(part for part in (str(review.get(key) or "").strip() for key in ("title", "text")) if part)
+    # Without a consumer id the reviewer is unknown, and an author of their own (never merged with others).
+    author_id = str(consumer.get("id") or f"[unknown]:{review_id}")
+    text = _text(str(review.get("title") or ""), str(review.get("text") or ""))
     if not text:
         raise ValueError("no title and no text")
     stars = review.get("stars")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from connectors.errors import AuthenticationFailed, BadResponse, ConnectorError, RateLimited, Transient, scrub
@@ -49,6 +49,7 @@ TWEET_FIELDS = [
 EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
 USER_FIELDS = ["public_metrics", "username"]
 TIMEOUT_SECONDS = 30.0
+SNOWFLAKE_EPOCH_MS = 1288834974657  # X's epoch (2010-11-04T01:42:54.657Z), as documented for snowflake ids
 KINDS = {"retweeted": Kind.RESHARE, "replied_to": Kind.REPLY, "quoted": Kind.QUOTE}
 
 # tweepy logs every request's headers, bearer token included, at DEBUG.
@@ -121,12 +122,15 @@ class XConnector:
         for items, after in scan:
             mentions: list[Mention] = []
             problems, notes = notes, []
+            degraded = 0
             for tweet, includes in items:
                 try:
                     mentions.append(_mention(tweet, includes, query))
                 except (KeyError, TypeError, ValueError) as error:
                     problems.append(f"x:{tweet.get('id', '?')}: {type(error).__name__}: {error}")
-            yield FetchedBatch(mentions=mentions, state=after.to_state(), problems=problems)
+                    continue
+                degraded += _degraded(tweet)
+            yield FetchedBatch(mentions=mentions, state=after.to_state(), problems=problems, degraded=degraded)
 
     def _page(self, query: str, since_id: str | None, token: str | None) -> Page[tuple[dict[str, Any], _Includes]]:
         remaining = self.page_size if self.limit is None else self.limit
@@ -178,11 +182,33 @@ def _page(body: Any) -> Page[tuple[dict[str, Any], _Includes]]:
     return Page(items=[(tweet, includes) for tweet in data], next_token=str(next_token) if next_token else None)
 
 
+def _degraded(tweet: Mapping[str, Any]) -> bool:
+    """A post X delivered without the fields asked for (author, time): kept with what is known."""
+    return not tweet.get("author_id") or not tweet.get("created_at")
+
+
+def _created_at(tweet: Mapping[str, Any], tweet_id: str) -> datetime:
+    if tweet.get("created_at"):
+        return datetime.fromisoformat(str(tweet["created_at"]))
+    # A post id is a snowflake: its top bits are milliseconds since X's epoch, so the
+    # time it was posted is known even when `created_at` was left out.
+    if not tweet_id.isdigit():
+        raise ValueError("no created_at, and the id is not a snowflake")
+    return datetime.fromtimestamp(((int(tweet_id) >> 22) + SNOWFLAKE_EPOCH_MS) / 1000, UTC)
+
+
+def _text(tweet: Mapping[str, Any]) -> str:
+    text = tweet.get("text")
+    if not isinstance(text, str):
+        raise ValueError("no text")
+    return text
+
+
 def _mention(tweet: dict[str, Any], includes: _Includes, query: str) -> Mention:
     tweet_id = str(tweet["id"])
-    author_id = str(tweet.get("author_id") or "")
-    if not author_id:
-        raise ValueError("no author_id")
+    # Without author_id (a response with only id and text) the author is unknown; each
+    # such post gets an author of its own, so unknown people are never merged into one.
+    author_id = str(tweet.get("author_id") or f"[unknown]:{tweet_id}")
     user = includes.users.get(author_id)
     references = {ref["type"]: str(ref["id"]) for ref in tweet.get("referenced_tweets") or []}
     kind, parent_id = Kind.POST, None
@@ -206,8 +232,8 @@ def _mention(tweet: dict[str, Any], includes: _Includes, query: str) -> Mention:
         native_id=tweet_id,
         kind=kind,
         url=f"https://x.com/{handle}/status/{tweet_id}" if handle else f"https://x.com/i/web/status/{tweet_id}",
-        text=str(tweet["text"]),
-        created_at=datetime.fromisoformat(str(tweet["created_at"])),
+        text=_text(tweet),
+        created_at=_created_at(tweet, tweet_id),
         author=Author(id=author_id, handle=handle, followers=followers),
         parent_id=parent_id,
         root_id=root_id,

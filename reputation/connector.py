@@ -2,18 +2,34 @@
 
 A connector imports from the core only this module and the records (`reputation.models`):
 the core finds connectors under the entry-point group below, the same way a third-party
-package registers its own, and imports none of them.
+package registers its own, and imports none of them. What else a connector may use from
+the core is offered here: the errors it may raise and the brands' keyword-rule language.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from reputation.errors import UnknownSourceError
+from reputation.errors import InputError, ReputationError, UnknownSourceError
+from reputation.keywords import compile_rule
 from reputation.models import FetchedBatch
+
+__all__ = [
+    "CONNECTORS_GROUP",
+    "Connector",
+    "ConnectorFactory",
+    "InputError",
+    "ReputationError",
+    "SourceSettings",
+    "UnknownSourceError",
+    "connector_entry_points",
+    "entry_points_of",
+    "keyword_matcher",
+    "load_connector",
+]
 
 CONNECTORS_GROUP = "reputation.connectors"
 
@@ -62,3 +78,11 @@ def load_connector(kind: str) -> ConnectorFactory:
         raise UnknownSourceError(f"no connector named {kind!r}; installed connectors: {known}")
     factory: ConnectorFactory = available[kind].load()
     return factory
+
+
+def keyword_matcher(rule: str) -> Callable[[str], bool]:
+    """The brands' keyword-rule language, for a connector that must filter what its platform's search cannot.
+
+    Raises ValueError naming where the rule does not parse.
+    """
+    return compile_rule(rule)

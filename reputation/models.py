@@ -108,6 +108,9 @@ class Mention(BaseModel):
     author: Author
     parent_id: str | None = Field(default=None, max_length=NATIVE_ID_MAX)
     root_id: str | None = Field(default=None, max_length=NATIVE_ID_MAX)
+    # The post a quote quotes. For a plain quote it is the parent too; a reply that
+    # also quotes has the post it answers as parent, and keeps the quote here.
+    quoted_id: str | None = Field(default=None, max_length=NATIVE_ID_MAX)
     metrics: Metrics = Metrics()
     rating: float | None = Field(default=None, ge=0, le=10)
     language: str | None = Field(default=None, max_length=LANGUAGE_MAX)
@@ -147,6 +150,10 @@ class Mention(BaseModel):
         return f"{self.platform}:{self.parent_id}" if self.parent_id else None
 
     @property
+    def quoted_key(self) -> str | None:
+        return f"{self.platform}:{self.quoted_id}" if self.quoted_id else None
+
+    @property
     def root_key(self) -> str | None:
         return f"{self.platform}:{self.root_id}" if self.root_id else None
 
@@ -165,3 +172,6 @@ class FetchedBatch(BaseModel):
     mentions: list[Mention]
     state: dict[str, Any]
     problems: list[str] = Field(default_factory=list, description="items skipped, each with why")
+    # A platform that leaves out an optional field (an author, a date) still delivered the
+    # item: it is kept with what is known and counted here, never dropped.
+    degraded: int = Field(default=0, ge=0, description="items kept with an optional field missing")

@@ -119,6 +119,7 @@ def collect(store: Store, config: Config, source: SourceConfig, env: Mapping[str
                 log.warning("source %s: quarantined %s", source.name, refused)
             result.quarantined.extend(page.quarantined)
             result.run.fetched += len(batch.mentions)
+            result.run.degraded += batch.degraded
             result.off_topic += off_topic
             for problem in batch.problems:
                 log.warning("source %s: skipped %s", source.name, problem)

@@ -114,6 +114,7 @@ def _cycle(store: Store, config: Config, *, quiet: bool = False) -> dict[str, An
             "off_topic": c.off_topic,
             "skipped": len(c.problems),
             "quarantined": len(c.quarantined),
+            "degraded": c.run.degraded,
             "error": c.run.error,
         }
         for c in report.collected
@@ -137,7 +138,7 @@ def _cycle(store: Store, config: Config, *, quiet: bool = False) -> dict[str, An
         for alert in report.alerts:
             print_alert(alert)
         table = Table(title="Cycle", show_header=True)
-        for column in ("source", "fetched", "new", "off-topic", "skipped", "quarantined", "status"):
+        for column in ("source", "fetched", "new", "off-topic", "skipped", "quarantined", "degraded", "status"):
             table.add_column(column)
         for s in sources:
             table.add_row(
@@ -147,6 +148,7 @@ def _cycle(store: Store, config: Config, *, quiet: bool = False) -> dict[str, An
                 str(s["off_topic"]),
                 str(s["skipped"]),
                 str(s["quarantined"]),
+                str(s["degraded"]),
                 Text("failed" if s["error"] else "ok"),
             )
         out.print(table)

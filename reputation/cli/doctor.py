@@ -19,6 +19,7 @@ from reputation.store import Store, as_utc
 from reputation.store.schema import outbox, outbox_routes, quarantine, source_runs
 from reputation.text.language import detect_language
 from reputation.text.sentiment import SentimentAnalyzer
+from reputation.wording import plural
 
 
 @dataclass(frozen=True)
@@ -28,18 +29,18 @@ class Check:
     detail: str
 
 
-def _last_runs(connection: Connection, names: list[str]) -> dict[str, tuple[datetime, str | None]]:
+def _last_runs(connection: Connection, names: list[str]) -> dict[str, tuple[datetime, str | None, int]]:
     """Each source's latest run (an index seek per source on source, started_at)."""
     found = {}
     for name in names:
         row = connection.execute(
-            select(source_runs.c.started_at, source_runs.c.error)
+            select(source_runs.c.started_at, source_runs.c.error, source_runs.c.degraded)
             .where(source_runs.c.source == name)
             .order_by(source_runs.c.started_at.desc(), source_runs.c.id.desc())
             .limit(1)
         ).first()
         if row is not None:
-            found[name] = (as_utc(row.started_at), row.error)
+            found[name] = (as_utc(row.started_at), row.error, int(row.degraded or 0))
     return found
 
 
@@ -106,7 +107,7 @@ def run_checks(config_path: Path) -> list[Check]:
     checks = [
         Check("configuration", True, f"{config_path}: {len(config.brands)} brands, {len(config.sources)} sources")
     ]
-    last_runs: dict[str, tuple[datetime, str | None]] = {}
+    last_runs: dict[str, tuple[datetime, str | None, int]] = {}
     try:
         store = Store.open(config.resolved_database_url())
         checks.append(Check("database", True, f"{store.dialect} reachable, schema up to date"))
@@ -133,12 +134,15 @@ def run_checks(config_path: Path) -> list[Check]:
         detail = (
             f"set {', '.join(missing)}" if missing else "credentials present" if factory.credentials else "none needed"
         )
-        started_at, last_error = last_runs.get(source.name, (None, None))
+        started_at, last_error, degraded = last_runs.get(source.name, (None, None, 0))
         if started_at is not None and last_error:
             # A platform down, slow or answering garbage shows here until a run succeeds again.
             failed = f"{source.type}: last run at {started_at:%Y-%m-%d %H:%M} UTC failed: {last_error}"
             checks.append(Check(f"source {source.name}", False, failed))
             continue
+        if degraded:
+            # Kept, not failed: the platform left optional fields out (an author, a date).
+            detail += f"; last run kept {plural(degraded, 'item')} with a field missing (degraded)"
         checks.append(Check(f"source {source.name}", not missing, f"{source.type}: {detail}"))
     for route in config.alerts.routes:
         secret = os.environ.get(route.secret_env)

@@ -137,7 +137,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from connectors.testing import BRAND, FakePlatform, Reply, Request
+from connectors.testing.fake import BRAND, FakePlatform, Reply, Request
 
 START = datetime(2026, 1, 8, 12, 0, tzinfo=UTC)
 
@@ -216,7 +216,7 @@ TEST = Template('''\
 from __future__ import annotations
 
 from connectors.$name import ${cls}Connector
-from connectors.testing import ConnectorContract
+from connectors.testing.contract import ConnectorContract
 from tests.fakes.$name import Fake$cls
 
 

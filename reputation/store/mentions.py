@@ -54,6 +54,7 @@ def _mention_rows(batch: Sequence[Mention], source: str, now: datetime) -> list[
             "author_key": author_key(mention),
             "parent_key": mention.parent_key,
             "root_key": mention.root_key,
+            "quoted_key": mention.quoted_key,
             "score": mention.metrics.score,
             "likes": mention.metrics.likes,
             "reshares": mention.metrics.reshares,
@@ -136,6 +137,7 @@ class SourceRun:
     fetched: int = 0
     stored: int = 0
     error: str | None = None
+    degraded: int = 0
 
 
 def record_run(store: Store, run: SourceRun, finished_at: datetime) -> None:
@@ -148,6 +150,7 @@ def record_run(store: Store, run: SourceRun, finished_at: datetime) -> None:
                 fetched=run.fetched,
                 stored=run.stored,
                 error=run.error,
+                degraded=run.degraded,
             )
         )
 

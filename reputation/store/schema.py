@@ -56,6 +56,7 @@ mentions = Table(
     Column("author_key", String(600), ForeignKey("authors.key"), nullable=False),
     Column("parent_key", String(600)),
     Column("root_key", String(600), comment="as the platform gave it; cascades resolve missing ones"),
+    Column("quoted_key", String(600), comment="the post it quotes, also when it is a reply"),
     Column("score", Integer),
     Column("likes", Integer),
     Column("reshares", Integer),
@@ -212,6 +213,9 @@ source_runs = Table(
     Column("fetched", Integer, nullable=False, default=0),
     Column("stored", Integer, nullable=False, default=0),
     Column("error", Text),
+    Column(
+        "degraded", Integer, nullable=False, default=0, server_default="0", comment="items kept with a field missing"
+    ),
     Index("ix_source_runs_source_started_at", "source", "started_at"),
 )
 

@@ -15,7 +15,7 @@ from connectors.errors import AuthenticationFailed, ConnectorError, RateLimited
 from connectors.retry import RetryPolicy
 from connectors.testing import ConnectorContract
 from reputation.cli.app import app
-from reputation.connector import SourceSettings, load_connector
+from reputation.connector import SourceSettings
 from reputation.models import Kind, Mention
 from tests.fakes.appstore import APP_ID, START, FakeAppStore
 
@@ -43,11 +43,6 @@ def fetch(
     batches = list(connector(fake, query, **options).fetch(query, state))
     mentions = [m for b in batches for m in b.mentions]
     return mentions, [p for b in batches for p in b.problems], batches[-1].state if batches else {}
-
-
-def test_is_registered_as_the_appstore_entry_point() -> None:
-    assert load_connector("appstore") is AppStoreConnector
-    assert AppStoreConnector.credentials == ()
 
 
 def test_reviews_are_mapped_to_mentions(fake: FakeAppStore) -> None:
@@ -81,6 +76,14 @@ def test_an_author_without_a_profile_link_is_known_by_name(fake: FakeAppStore) -
     fake.post(author="sleepy pangolin", profile_id=None)
     (mention,), _, _ = fetch(fake)
     assert mention.author.id == "sleepy pangolin" and mention.author.handle == "sleepy pangolin"
+
+
+def test_a_review_without_any_author_is_kept_with_an_unknown_one_of_its_own(fake: FakeAppStore) -> None:
+    review = fake.post(extra={"author": None})
+    found = list(connector(fake).fetch(APP_ID, None))
+    (mention,) = [m for b in found for m in b.mentions]
+    assert mention.author.id == f"[unknown]:us:{review.review_id}" and mention.author.handle == ""
+    assert sum(b.degraded for b in found) == 1 and not any(b.problems for b in found)
 
 
 def test_an_edited_review_comes_again_with_its_new_text_and_rating(fake: FakeAppStore) -> None:
@@ -169,13 +172,30 @@ def test_the_app_entry_of_older_feeds_is_not_a_review(fake: FakeAppStore) -> Non
 def test_broken_entries_are_reported_once_and_skipped(fake: FakeAppStore) -> None:
     good = fake.post()
     zero = fake.post(extra={"im:rating": {"label": "0"}})
-    undated = fake.post(extra={"updated": None})
+    unreadable = fake.post(extra={"updated": {"label": "last Tuesday"}})
     mentions, problems, state = fetch(fake)
     assert [m.native_id for m in mentions] == [good.native_id]
     assert len(problems) == 2
-    assert problems[0].startswith(f"appstore:us:{undated.review_id}: KeyError")
+    assert problems[0].startswith(f"appstore:us:{unreadable.review_id}: ValueError")
     assert problems[1].startswith(f"appstore:us:{zero.review_id}: ValueError")
     assert fetch(fake, state)[1] == [problems[0]], "a rating that cannot be read is not reported again"
+
+
+def test_reviews_without_updated_are_dated_when_first_fetched_and_counted_as_degraded(fake: FakeAppStore) -> None:
+    # Apple's feed served reviews without `updated` in 2020-2021; they are kept, never skipped.
+    dated = fake.post()
+    undated = [fake.post(extra={"updated": None}) for _ in range(3)]
+    before = datetime.now(UTC)
+    batches = list(connector(fake).fetch(APP_ID, None))
+    after = datetime.now(UTC)
+    mentions = {m.native_id: m for b in batches for m in b.mentions}
+    assert sorted(mentions) == sorted([dated.native_id, *(r.native_id for r in undated)])
+    assert not any(b.problems for b in batches) and sum(b.degraded for b in batches) == 3
+    for review in undated:
+        first_fetch = mentions[review.native_id].created_at
+        assert before - timedelta(seconds=1) <= first_fetch <= after
+    again = list(connector(fake).fetch(APP_ID, batches[-1].state))
+    assert [m for b in again for m in b.mentions] == [], "an undated review is not yielded again"
 
 
 @pytest.mark.parametrize("query", [APP_ID, f"id{APP_ID}", f"https://apps.apple.com/us/app/voltmart/id{APP_ID}?l=en"])

@@ -7,7 +7,6 @@ import json
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from connectors.errors import AuthenticationFailed, ConnectorError
 from connectors.retry import RetryPolicy
 from connectors.testing import BRAND, ConnectorContract
 from reputation.cli.app import app
-from reputation.connector import SourceSettings, load_connector
+from reputation.connector import SourceSettings
 from reputation.models import FetchedBatch, Kind, Mention
 from tests.fakes.bluesky import AUTHORS, FakeBluesky
 
@@ -51,10 +50,6 @@ def fetch(fake: FakeBluesky, state: dict[str, Any] | None = None) -> tuple[list[
     done = batches(fake, state)
     mentions = [m for b in done for m in b.mentions]
     return mentions, [p for b in done for p in b.problems], done[-1].state if done else {}
-
-
-def test_is_registered_as_the_bluesky_entry_point() -> None:
-    assert load_connector("bluesky") is BlueskyConnector
 
 
 def test_it_logs_in_with_the_app_password_then_searches_with_the_access_token(fake: FakeBluesky) -> None:
@@ -321,29 +316,6 @@ def test_reputation_fetch_bluesky_prints_mentions(fake: FakeBluesky, monkeypatch
     assert not any(r.path.endswith("getProfiles") for r in fake.requests)
 
 
-def test_a_rejected_password_never_reaches_the_output(
-    fake: FakeBluesky, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fake.add(3)
-    wrong = "wxyz-wrong-pass-0042"
-    monkeypatch.setenv("BLUESKY_HANDLE", fake.handle)
-    monkeypatch.setenv("BLUESKY_APP_PASSWORD", wrong)
-    fetched = runner.invoke(app, ["fetch", "bluesky", "--query", "voltmart", "--base-url", fake.url])
-    assert fetched.exit_code == 1 and "Bluesky refused the login" in fetched.output and wrong not in fetched.output
-    config = tmp_path / "reputation.yaml"
-    config.write_text(
-        f"database_url: sqlite:///{tmp_path / 'r.db'}\n"
-        "brands: [{name: Voltmart}]\n"
-        f"sources: [{{name: skeets, type: bluesky, query: voltmart, base_url: '{fake.url}'}}]\n"
-        "alerts: {routes: []}\n"
-    )
-    monkeypatch.delenv("REPUTATION_DATABASE_URL", raising=False)
-    ran = runner.invoke(app, ["run", "--config", str(config), "--json"])
-    assert ran.exit_code == 0, ran.output
-    report = json.loads(ran.stdout.strip().splitlines()[-1])
-    assert "AuthenticationFailed" in report["sources"][0]["error"] and wrong not in ran.output
-
-
 def test_the_password_and_tokens_stay_out_of_debug_logs(
     fake: FakeBluesky, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -366,3 +338,12 @@ def _no_kept_sessions() -> Iterator[None]:
     forget_sessions()
     yield
     forget_sessions()
+
+
+def test_a_reply_that_also_quotes_keeps_its_quote_link(fake: FakeBluesky) -> None:
+    root_id, other_id = fake.add(1)[0], fake.post(f"{BRAND} support line is down again", author=1)
+    both_id = fake.post(f"@{BRAND} same as this one", author=2, reply_to=root_id, quote=other_id)
+    by_id = {m.native_id: m for m in fetch(fake)[0]}
+    both = by_id[both_id]
+    assert (both.kind, both.parent_id, both.root_id, both.quoted_id) == (Kind.REPLY, root_id, root_id, other_id)
+    assert by_id[root_id].quoted_id is None

@@ -7,7 +7,6 @@ import logging
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +18,7 @@ from connectors.googleplay import GooglePlayConnector
 from connectors.retry import RetryPolicy
 from connectors.testing import ConnectorContract
 from reputation.cli.app import app
-from reputation.connector import SourceSettings, load_connector
+from reputation.connector import SourceSettings
 from reputation.models import Kind, Mention
 from tests.fakes.googleplay import PACKAGE, SCOPE, FakeGooglePlay, rsa_key
 
@@ -54,10 +53,6 @@ def fetch(
 
 def account_json(fake: FakeGooglePlay, **changes: Any) -> str:
     return json.dumps({**fake.account_info(), **changes})
-
-
-def test_is_registered_as_the_googleplay_entry_point() -> None:
-    assert load_connector("googleplay") is GooglePlayConnector
 
 
 def test_a_review_becomes_a_review_mention(fake: FakeGooglePlay) -> None:
@@ -382,27 +377,3 @@ def test_reputation_fetch_googleplay_prints_mentions(fake: FakeGooglePlay, monke
     assert len(lines) == 4 and {line["kind"] for line in lines} == {"review"}
     assert all(line["platform"] == "googleplay" and line["rating"] for line in lines)
     assert {r.query["maxResults"] for r in fake.data_requests} == {"2"}
-
-
-def test_a_rejected_key_never_reaches_the_output(
-    fake: FakeGooglePlay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fake.add(3)
-    wrong = account_json(fake, private_key=rsa_key("someone-else")[0])
-    key_line = rsa_key("someone-else")[0].splitlines()[2]
-    monkeypatch.setenv(VARIABLE, wrong)
-    fetched = runner.invoke(app, ["fetch", "googleplay", "--query", PACKAGE, "--base-url", fake.url])
-    assert fetched.exit_code == 1 and "Invalid JWT Signature" in fetched.output
-    assert key_line not in fetched.output
-    config = tmp_path / "reputation.yaml"
-    config.write_text(
-        f"database_url: sqlite:///{tmp_path / 'r.db'}\n"
-        "brands: [{name: Voltmart}]\n"
-        f"sources: [{{name: play, type: googleplay, query: {PACKAGE}, base_url: '{fake.url}'}}]\n"
-        "alerts: {routes: []}\n"
-    )
-    monkeypatch.delenv("REPUTATION_DATABASE_URL", raising=False)
-    ran = runner.invoke(app, ["run", "--config", str(config), "--json"])
-    assert ran.exit_code == 0, ran.output
-    report = json.loads(ran.stdout.strip().splitlines()[-1])
-    assert "AuthenticationFailed" in report["sources"][0]["error"] and key_line not in ran.output

@@ -12,11 +12,12 @@ import pytest
 from typer.testing import CliRunner
 
 from connectors.errors import AuthenticationFailed, BadResponse, ConnectorError, RateLimited
-from connectors.hackernews import RATE_LIMIT_WAIT_SECONDS, HackerNewsConnector, html_to_text
+from connectors.hackernews import RATE_LIMIT_WAIT_SECONDS, HackerNewsConnector
+from connectors.html import html_to_text
 from connectors.retry import RetryPolicy
 from connectors.testing import ConnectorContract
 from reputation.cli.app import app
-from reputation.connector import SourceSettings, load_connector
+from reputation.connector import SourceSettings
 from reputation.models import FetchedBatch, Kind, Mention
 from tests.fakes.hackernews import FakeHackerNews
 
@@ -54,11 +55,6 @@ def mentions(found: list[FetchedBatch]) -> list[Mention]:
 
 def final_state(found: list[FetchedBatch]) -> dict[str, Any]:
     return json.loads(json.dumps(found[-1].state)) if found else {}
-
-
-def test_is_registered_as_the_hackernews_entry_point() -> None:
-    assert load_connector("hackernews") is HackerNewsConnector
-    assert HackerNewsConnector.credentials == ()
 
 
 def test_stories_comments_and_replies_join_the_thread(fake: FakeHackerNews) -> None:

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from connectors.errors import AuthenticationFailed, BadResponse, ConnectorError
-from connectors.mastodon import MastodonConnector, html_text
+from connectors.html import html_to_text
+from connectors.mastodon import MastodonConnector
 from connectors.retry import RetryPolicy
-from connectors.testing import ConnectorContract
+from connectors.testing import BRAND, ConnectorContract
 from reputation.cli.app import app
-from reputation.connector import SourceSettings, load_connector
+from reputation.connector import SourceSettings
 from reputation.models import FetchedBatch, Kind, Mention
 from tests.fakes.mastodon import ACCOUNTS, DOMAIN, INSTANCE, FakeMastodon
 
@@ -57,10 +58,6 @@ def batches(fake: FakeMastodon, state: dict[str, Any] | None = None, **options: 
 
 def mentions(fake: FakeMastodon, **options: Any) -> list[Mention]:
     return [m for b in batches(fake, **options) for m in b.mentions]
-
-
-def test_is_registered_as_the_mastodon_entry_point() -> None:
-    assert load_connector("mastodon") is MastodonConnector
 
 
 def test_requests_are_mastodons_own(fake: FakeMastodon) -> None:
@@ -303,14 +300,20 @@ def test_the_instance_is_required_and_names_the_ids() -> None:
     assert proxied.host == "127.0.0.1:9"
 
 
+def mastodon_text(markup: str) -> str:
+    return html_to_text(markup, hidden_classes={"quote-inline"})
+
+
 def test_mastodon_html_becomes_the_text_a_reader_sees() -> None:
-    assert html_text("<p>one<br>two<br />three</p><p>four &lt;5&gt; &#127881;</p>") == "one\ntwo\nthree\n\nfour <5> 🎉"
-    assert html_text('<p>a <span class="h-card"><a href="x" class="u-url mention">@<span>b</span></a></span></p>') == (
-        "a @b"
+    assert (
+        mastodon_text("<p>one<br>two<br />three</p><p>four &lt;5&gt; &#127881;</p>") == "one\ntwo\nthree\n\nfour <5> 🎉"
     )
-    assert html_text("<blockquote><p>quoted</p></blockquote><ul><li>x</li><li>y</li></ul>") == "quoted\n\nx\n\ny"
-    assert html_text('<p class="quote-inline">RE: <a href="u"><span>u</span></a><br></p><p>kept</p>') == "kept"
-    assert html_text("") == "" and html_text("plain <b>text") == "plain text"
+    assert mastodon_text(
+        '<p>a <span class="h-card"><a href="x" class="u-url mention">@<span>b</span></a></span></p>'
+    ) == ("a @b")
+    assert mastodon_text("<blockquote><p>quoted</p></blockquote><ul><li>x</li><li>y</li></ul>") == "quoted\n\nx\n\ny"
+    assert mastodon_text('<p class="quote-inline">RE: <a href="u"><span>u</span></a><br></p><p>kept</p>') == "kept"
+    assert mastodon_text("") == "" and mastodon_text("plain <b>text") == "plain text"
 
 
 runner = CliRunner()
@@ -332,34 +335,6 @@ def test_reputation_fetch_mastodon_prints_mentions(fake: FakeMastodon, monkeypat
     assert all(line["native_id"].startswith(f"{DOMAIN}:") for line in lines)
 
 
-def test_a_rejected_token_never_reaches_the_output(
-    fake: FakeMastodon, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fake.add(3)
-    wrong = "wR0ngTokenThatMustNotLeak0123456789abcdefgh"
-    monkeypatch.setenv("MASTODON_ACCESS_TOKEN", wrong)
-    fetched = runner.invoke(
-        app, ["fetch", "mastodon", "--query", "voltmart", "--base-url", fake.url, "--option", f"instance={INSTANCE}"]
-    )
-    said = " ".join(fetched.output.split())
-    assert fetched.exit_code == 1 and "rejected the access token in MASTODON_ACCESS_TOKEN (HTTP 401" in said
-    assert wrong not in fetched.output
-    config = tmp_path / "reputation.yaml"
-    config.write_text(
-        f"database_url: sqlite:///{tmp_path / 'r.db'}\n"
-        "brands: [{name: Voltmart}]\n"
-        f"sources: [{{name: toots, type: mastodon, query: voltmart, base_url: '{fake.url}',"
-        f" options: {{instance: '{INSTANCE}', hashtags: [voltmart]}}}}]\n"
-        "alerts: {routes: []}\n"
-    )
-    monkeypatch.delenv("REPUTATION_DATABASE_URL", raising=False)
-    ran = runner.invoke(app, ["run", "--config", str(config), "--json"])
-    assert ran.exit_code == 0, ran.output
-    report = json.loads(ran.stdout.strip().splitlines()[-1])
-    assert "AuthenticationFailed" in report["sources"][0]["error"]
-    assert wrong not in ran.output
-
-
 def test_the_token_stays_out_of_logs_and_stdout(
     fake: FakeMastodon, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -373,3 +348,18 @@ def test_the_token_stays_out_of_logs_and_stdout(
     captured = capsys.readouterr()
     assert error is not None and fake.access_token not in str(error)
     assert fake.access_token not in caplog.text + captured.out + captured.err
+
+
+def test_a_reply_that_also_quotes_keeps_its_quote_link(fake: FakeMastodon) -> None:
+    root_id, reply_id, quote_id, _ = fake.add(4)
+    quoted = copy.deepcopy(fake.find(quote_id))
+    both = fake.status(
+        ACCOUNTS[1],
+        f"<p>{BRAND}, see this too</p>",
+        in_reply_to_id=fake.find(reply_id)["id"],
+        quote={"state": "accepted", "quoted_status": quoted},
+    )
+    both_id = fake.post(both)
+    by_id = {m.native_id: m for m in mentions(fake)}
+    assert (by_id[both_id].kind, by_id[both_id].parent_id, by_id[both_id].quoted_id) == (Kind.REPLY, reply_id, quote_id)
+    assert by_id[quote_id].quoted_id == root_id and by_id[reply_id].quoted_id is None

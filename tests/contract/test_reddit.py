@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from connectors.errors import AuthenticationFailed, ConnectorError
 from connectors.reddit import RedditConnector
 from connectors.retry import RetryPolicy
 from connectors.testing import ConnectorContract
-from reputation.cli.app import app
-from reputation.connector import SourceSettings, load_connector
+from reputation.connector import SourceSettings
 from reputation.models import Kind, Mention
 from tests.fakes.reddit import SUBSCRIBERS, FakeReddit
 
@@ -39,10 +35,6 @@ def connector(fake: FakeReddit, **options: object) -> RedditConnector:
 
 def fetch(fake: FakeReddit, **options: object) -> list[Mention]:
     return [m for batch in connector(fake, **options).fetch("voltmart", None) for m in batch.mentions]
-
-
-def test_is_registered_as_the_reddit_entry_point() -> None:
-    assert load_connector("reddit") is RedditConnector
 
 
 def test_replies_carry_fullnames_that_join_their_cascade(fake: FakeReddit) -> None:
@@ -97,40 +89,3 @@ def test_a_token_endpoint_refusal_is_an_authentication_failure(fake: FakeReddit)
     with pytest.raises(AuthenticationFailed) as failure:
         list(RedditConnector(settings).fetch("voltmart", None))
     assert "not-the-secret-at-all" not in str(failure.value) and fake.data_requests == []
-
-
-runner = CliRunner()
-
-
-def test_reputation_fetch_reddit_prints_mentions(fake: FakeReddit, monkeypatch: pytest.MonkeyPatch) -> None:
-    fake.add(4)
-    for name, value in fake.env.items():
-        monkeypatch.setenv(name, value)
-    result = runner.invoke(app, ["fetch", "reddit", "--query", "voltmart", "--base-url", fake.url])
-    assert result.exit_code == 0, result.output
-    lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(lines) == 2 and all(line["kind"] == "post" for line in lines)  # site-wide: submissions
-
-
-def test_a_rejected_secret_never_reaches_the_output(
-    fake: FakeReddit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fake.add(3)
-    secret = "wrong-secret-that-must-not-leak-42"
-    monkeypatch.setenv("REDDIT_CLIENT_ID", fake.client_id)
-    monkeypatch.setenv("REDDIT_CLIENT_SECRET", secret)
-    monkeypatch.setenv("REDDIT_USER_AGENT", fake.user_agent)
-    fetched = runner.invoke(app, ["fetch", "reddit", "--query", "voltmart", "--base-url", fake.url])
-    assert fetched.exit_code == 1 and "Reddit rejected" in fetched.output and secret not in fetched.output
-    config = tmp_path / "reputation.yaml"
-    config.write_text(
-        f"database_url: sqlite:///{tmp_path / 'r.db'}\n"
-        "brands: [{name: Voltmart}]\n"
-        f"sources: [{{name: threads, type: reddit, query: voltmart, base_url: '{fake.url}'}}]\n"
-        "alerts: {routes: []}\n"
-    )
-    monkeypatch.delenv("REPUTATION_DATABASE_URL", raising=False)
-    ran = runner.invoke(app, ["run", "--config", str(config), "--json"])
-    assert ran.exit_code == 0, ran.output
-    report = json.loads(ran.stdout.strip().splitlines()[-1])
-    assert "AuthenticationFailed" in report["sources"][0]["error"] and secret not in ran.output

@@ -13,11 +13,12 @@ import pytest
 from typer.testing import CliRunner
 
 from connectors.errors import BadResponse, ConnectorError, RateLimited, Transient
+from connectors.html import html_to_text
 from connectors.retry import RetryPolicy
-from connectors.rss import RssConnector, html_to_text
+from connectors.rss import RssConnector
 from connectors.testing import ConnectorContract, Reply, Request
 from reputation.cli.app import app
-from reputation.connector import SourceSettings, load_connector
+from reputation.connector import SourceSettings
 from reputation.models import FetchedBatch, Kind, Mention
 from tests.fakes.rss import ATOM_PATH, FEED_AUTHOR, RSS_PATH, START, FakeFeeds, FakeRss2Feeds
 
@@ -66,14 +67,6 @@ def until_failure(batches: Iterator[FetchedBatch]) -> tuple[list[FetchedBatch], 
     except ConnectorError as error:
         return taken, error
     return taken, None
-
-
-def test_is_registered_as_the_rss_entry_point() -> None:
-    assert load_connector("rss") is RssConnector
-    assert RssConnector.platform == "rss" and RssConnector.credentials == ()
-
-
-# Field mapping.
 
 
 def test_atom_entries_become_posts_with_plain_text(fake: FakeFeeds) -> None:
@@ -420,3 +413,42 @@ def test_reputation_fetch_rss_takes_feeds_as_an_option(fake: FakeFeeds) -> None:
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == 4 and all(line["native_id"].startswith("https://forum.batterytalk.example/") for line in lines)
+
+
+# Which body: feedparser files itunes:summary and Media RSS descriptions among an
+# entry's contents, before or after content:encoded, as they come in the document.
+PODCAST_AND_NEWS = f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+     xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" xmlns:m="http://search.yahoo.com/mrss/">
+<channel><title>Voltcast</title><link>https://voltcast.example/</link>
+<item><title>Episode 12</title><guid>https://voltcast.example/12</guid>
+  <pubDate>Thu, 08 Jan 2026 12:00:00 GMT</pubDate><description></description>
+  <itunes:summary>A short summary of the episode.</itunes:summary>
+  <content:encoded><![CDATA[<p>{"The full show notes about the Voltmart refund saga. " * 40}</p>]]></content:encoded>
+</item>
+<item><title>Storm closes stores</title><guid>https://news.example/storm</guid>
+  <pubDate>Thu, 08 Jan 2026 13:00:00 GMT</pubDate>
+  <description>Voltmart closed forty stores on Thursday as the storm reached the coast.</description>
+  <m:content url="https://news.example/storm.jpg" medium="image">
+    <m:description>A Voltmart store under water in Mobile, Alabama, on Thursday. (AP Photo)</m:description>
+  </m:content>
+</item>
+<item><title>Summary only</title><guid>https://voltcast.example/13</guid>
+  <pubDate>Thu, 08 Jan 2026 14:00:00 GMT</pubDate><description></description>
+  <itunes:summary>Only an itunes summary here.</itunes:summary>
+</item>
+</channel></rss>"""
+
+
+def test_the_fullest_body_wins_and_a_media_caption_never_does(fake: FakeFeeds) -> None:
+    fake.play(Reply(200, PODCAST_AND_NEWS.encode(), {"Content-Type": "application/rss+xml"}))
+    mentions, problems, _ = fetch(fake, RSS_PATH)
+    texts = {m.native_id: m.text for m in mentions}
+    assert problems == [] and len(texts) == 3
+    notes = texts["https://voltcast.example/12"]
+    assert notes.startswith("Episode 12\n\nThe full show notes") and len(notes) > 2000
+    assert "short summary" not in notes
+    assert texts["https://news.example/storm"] == (
+        "Storm closes stores\n\nVoltmart closed forty stores on Thursday as the storm reached the coast."
+    )
+    assert texts["https://voltcast.example/13"] == "Summary only\n\nOnly an itunes summary here."

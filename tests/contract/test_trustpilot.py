@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ from connectors.retry import RetryPolicy
 from connectors.testing import ConnectorContract
 from connectors.trustpilot import UNADVISED_WAIT_SECONDS, TrustpilotConnector
 from reputation.cli.app import app
-from reputation.connector import SourceSettings, load_connector
+from reputation.connector import SourceSettings
 from reputation.models import Kind, Mention
 from tests.fakes.trustpilot import BUSINESS_UNIT_ID, DOMAIN, FIND_PATH, FakeTrustpilot
 
@@ -47,10 +46,6 @@ def fetch(
     batches = list(connector(fake, query, **options).fetch(query, state))
     mentions = [m for b in batches for m in b.mentions]
     return mentions, [p for b in batches for p in b.problems], batches[-1].state if batches else {}
-
-
-def test_is_registered_as_the_trustpilot_entry_point() -> None:
-    assert load_connector("trustpilot") is TrustpilotConnector
 
 
 def test_the_key_travels_in_the_apikey_header_and_never_in_a_url(fake: FakeTrustpilot) -> None:
@@ -225,16 +220,17 @@ def test_a_cursor_for_another_business_unit_is_not_used(fake: FakeTrustpilot) ->
     assert len(fetch(fake, state)[0]) == 4
 
 
-def test_broken_reviews_are_reported_and_skipped(fake: FakeTrustpilot) -> None:
+def test_broken_reviews_are_reported_and_an_anonymous_one_is_kept_as_degraded(fake: FakeTrustpilot) -> None:
     fake.add(2)
     undated = fake.post(fake.review(createdAt="last Tuesday"))
     anonymous = fake.post(fake.review(consumer={"displayName": "Ghost"}))
-    mentions, problems, _ = fetch(fake)
-    assert len(mentions) == 2 and len(problems) == 2
-    assert problems[0].startswith(f"trustpilot:{anonymous}: ValueError") or problems[1].startswith(
-        f"trustpilot:{anonymous}: ValueError"
-    )
-    assert any(p.startswith(f"trustpilot:{undated}: ValueError: not a timestamp") for p in problems)
+    found = list(connector(fake).fetch(DOMAIN, None))
+    mentions = {m.native_id: m for b in found for m in b.mentions}
+    problems = [p for b in found for p in b.problems]
+    assert len(mentions) == 3 and len(problems) == 1 and sum(b.degraded for b in found) == 1
+    # Without a consumer id the reviewer is unknown, and an author of their own.
+    assert mentions[anonymous].author.id == f"[unknown]:{anonymous}" and mentions[anonymous].author.handle == "Ghost"
+    assert problems[0].startswith(f"trustpilot:{undated}: ValueError: not a timestamp")
 
 
 def test_a_429_without_advice_waits_a_minute(fake: FakeTrustpilot) -> None:
@@ -299,24 +295,18 @@ def test_reputation_fetch_trustpilot_prints_mentions(fake: FakeTrustpilot, monke
     assert fake.data_requests[0].query["perPage"] == "2"
 
 
-def test_a_rejected_key_never_reaches_the_output(
-    fake: FakeTrustpilot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("title", "text", "expected"),
+    [
+        ("Great laptop, awful delivery", "Great laptop, awful delivery. It came two weeks late.", None),
+        ("Still waiting for my refund...", "Still waiting for my refund after six weeks.", None),
+        ("Refund", "Voltmart kept my money.", "Refund\n\nVoltmart kept my money."),
+    ],
+)
+def test_the_title_is_not_repeated_when_the_text_opens_with_it(
+    fake: FakeTrustpilot, title: str, text: str, expected: str | None
 ) -> None:
-    fake.add(3)
-    wrong = "WrongTrustpilotKeyThatMustNotLeak42"
-    monkeypatch.setenv("TRUSTPILOT_API_KEY", wrong)
-    fetched = runner.invoke(app, ["fetch", "trustpilot", "--query", DOMAIN, "--base-url", fake.url])
-    assert fetched.exit_code == 1 and "Trustpilot rejected the credentials" in fetched.output
-    assert wrong not in fetched.output
-    config = tmp_path / "reputation.yaml"
-    config.write_text(
-        f"database_url: sqlite:///{tmp_path / 'r.db'}\n"
-        "brands: [{name: Voltmart}]\n"
-        f"sources: [{{name: reviews, type: trustpilot, query: {DOMAIN}, base_url: '{fake.url}'}}]\n"
-        "alerts: {routes: []}\n"
-    )
-    monkeypatch.delenv("REPUTATION_DATABASE_URL", raising=False)
-    ran = runner.invoke(app, ["run", "--config", str(config), "--json"])
-    assert ran.exit_code == 0, ran.output
-    report = json.loads(ran.stdout.strip().splitlines()[-1])
-    assert "AuthenticationFailed" in report["sources"][0]["error"] and wrong not in ran.output
+    (review_id,) = fake.add(1)
+    fake.edit(review_id, title=title, text=text)
+    (mention,) = [m for b in connector(fake).fetch(DOMAIN, None) for m in b.mentions]
+    assert mention.text == (expected or text)

@@ -34,7 +34,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from connectors.bluesky import tid_for
-from connectors.testing import BRAND, FakePlatform, Reply, Request, _handler
+from connectors.testing import BRAND, FakePlatform, Reply, Request
+from connectors.testing.fake import request_handler
 
 XRPC = "/xrpc/"
 CREATE_SESSION = "/xrpc/com.atproto.server.createSession"
@@ -134,7 +135,7 @@ class FakeBluesky(FakePlatform):
     # shared handler's parsed `Request.query` (one value per name) cannot hold.
 
     def __enter__(self) -> FakeBluesky:
-        base = _handler(self)
+        base = request_handler(self)
         local = self._local
 
         class Handler(base):  # type: ignore[valid-type,misc]

@@ -41,6 +41,17 @@ def test_new_connector_passes_its_contract_once_fetch_is_filled_in(tmp_path: Pat
     test = tmp_path / "tests" / "contract" / "test_mastodon_social.py"
     assert module.exists() and test.exists() and (tmp_path / "tests" / "fakes" / "mastodon_social.py").exists()
 
+    # What a developer has beside the generated files in this repository: the contract
+    # suite's store fixture, and (after adding the printed line to pyproject.toml and
+    # reinstalling) the entry point, here as the metadata an install writes.
+    shutil.copy(Path(__file__).parents[1] / "contract" / "conftest.py", tmp_path / "tests" / "contract")
+    installed = tmp_path / "generated_connector-0.0.0.dist-info"
+    installed.mkdir()
+    (installed / "METADATA").write_text("Metadata-Version: 2.1\nName: generated-connector\nVersion: 0.0.0\n")
+    (installed / "entry_points.txt").write_text(
+        "[reputation.connectors]\nmastodon_social = connectors.mastodon_social:MastodonSocialConnector\n"
+    )
+
     def pytest_run() -> subprocess.CompletedProcess[str]:
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test)]
         return subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)

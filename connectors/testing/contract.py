@@ -1,4 +1,4 @@
-"""The connector contract test kit: one subclass gives a connector the whole conformance suite.
+"""The connector conformance suite: one subclass gives a connector every generic check.
 
     from connectors.testing import ConnectorContract
     from connectors.myplatform import MyPlatformConnector
@@ -7,13 +7,20 @@
     class TestMyPlatform(ConnectorContract, connector=MyPlatformConnector, fake=FakeMyPlatform): ...
 
 The connector is run, through its real client library, against `fake`: a
-`FakePlatform` subclass that serves the platform's protocol on 127.0.0.1 and can
-be scripted to fail. The suite checks normalized mentions, the cursor (JSON
-round trip, only new items on the next run, nothing from a cursor ahead of the
-data), pagination (every page, no endless loop), the error taxonomy (429, 5xx,
-dropped connections, 401, garbage), the framework's retries, that credentials
-never leak into errors, and, through the real store and `collect`, that a run
-failing halfway loses nothing and stores nothing twice.
+`FakePlatform` subclass (`connectors.testing.fake`) that serves the platform's
+protocol on 127.0.0.1 and can be scripted to fail. The suite checks normalized
+mentions, the cursor (JSON round trip, only new items on the next run, nothing
+from a cursor ahead of the data), pagination (every page, no endless loop), the
+error taxonomy (429, 5xx, dropped connections, 401, garbage), the framework's
+retries, that credentials never leak into errors, that the connector is
+registered under its platform's entry point and that `reputation fetch` prints
+what it yields.
+
+One check needs the real store: a run failing after its first page loses
+nothing and stores nothing twice. The kit imports neither the pipeline nor the
+store (a connector package depends on the records and the connector seam only),
+so that check asks for a `collect_into_store` fixture (a `CollectIntoStore`)
+that the project's tests define around `reputation.pipeline.collect`.
 
 A connector under test is built as `connector(settings, retry=RetryPolicy(...))`.
 """
@@ -21,189 +28,38 @@ A connector under test is built as `connector(settings, retry=RetryPolicy(...))`
 from __future__ import annotations
 
 import json
-import socket
-import threading
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from typing import Any, ClassVar
-from urllib.parse import parse_qsl, urlsplit
+from typing import Any, ClassVar, Protocol
 
 import pytest
-from sqlalchemy import func, select
 
 from connectors.errors import AuthenticationFailed, BadResponse, ConnectorError, RateLimited, Transient
 from connectors.retry import RetryPolicy
-from reputation import pipeline
-from reputation.config import parse_config
-from reputation.connector import Connector, SourceSettings
+from connectors.testing.fake import BRAND, FakePlatform
+from reputation.connector import Connector, SourceSettings, load_connector
 from reputation.models import FetchedBatch, Mention
-from reputation.store import Store
-from reputation.store.schema import mentions as mentions_table
 
-BRAND = "Voltmart"
-FAULTS = ("rate_limit", "server_error", "unauthorized", "garbage", "disconnect", "repeat_page")
+CLI_TIMEOUT_SECONDS = 120
 
 
 @dataclass(frozen=True)
-class Request:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: Mapping[str, str]
-    body: bytes
+class Collected:
+    """What one `collect` through the real store reported: mentions stored, its error, mentions in the store."""
+
+    stored: int
+    error: str | None
+    in_store: int
 
 
-@dataclass
-class Reply:
-    status: int = 200
-    body: Any = b""
-    headers: dict[str, str] = field(default_factory=dict)
+class CollectIntoStore(Protocol):
+    """Runs one collect cycle of `settings` with `connector` into a store kept for the whole test."""
 
-    def encoded(self) -> tuple[bytes, str]:
-        if isinstance(self.body, bytes):
-            return self.body, self.headers.get("Content-Type", "application/octet-stream")
-        if isinstance(self.body, str):
-            return self.body.encode(), self.headers.get("Content-Type", "text/html; charset=utf-8")
-        return json.dumps(self.body).encode(), "application/json; charset=UTF-8"
-
-
-class FakePlatform:
-    """A platform's API on 127.0.0.1, with a dataset that grows between runs and scriptable faults.
-
-    Subclasses implement the protocol (`respond`, `fault_reply`, `is_data_request`)
-    and the dataset (`publish`, `unpublish`, `env`). Every item `add` creates
-    mentions `BRAND`, so brand rules keep it. Faults apply to data requests (not
-    to token requests) in the order they were scripted with `fail`:
-
-        rate_limit    429 with the platform's rate-limit headers (`retry_after_seconds`)
-        server_error  a 5xx with the platform's error body
-        unauthorized  401 with the platform's error body
-        garbage       200 with an HTML body
-        disconnect    the connection is closed without an answer
-        repeat_page   the page's next-page token points at the page itself
-    """
-
-    page_size: int = 3
-    retry_after_seconds: int = 7
-
-    def __init__(self) -> None:
-        self.url = ""
-        self.requests: list[Request] = []
-        self.published: list[str] = []
-        self.lock = threading.RLock()
-        self._script: list[str | None] = []
-        self._server: ThreadingHTTPServer | None = None
-
-    # The protocol and the dataset: what a platform's fake provides.
-
-    @property
-    def env(self) -> dict[str, str]:
-        """Credentials this fake accepts, as the connector reads them from the environment."""
-        raise NotImplementedError
-
-    def publish(self, count: int) -> list[str]:
-        """Add `count` new items (newer than all others); returns their mentions' native ids."""
-        raise NotImplementedError
-
-    def unpublish(self, count: int) -> list[str]:
-        """Remove the `count` newest items; returns their mentions' native ids."""
-        raise NotImplementedError
-
-    def is_data_request(self, request: Request) -> bool:
-        raise NotImplementedError
-
-    def respond(self, request: Request, fault: str | None) -> Reply:
-        """The answer to `request`; `fault` is None or "repeat_page"."""
-        raise NotImplementedError
-
-    def fault_reply(self, fault: str, request: Request) -> Reply:
-        if fault == "garbage":
-            return Reply(200, "<html><body><h1>upstream connect error</h1></body></html>")
-        raise NotImplementedError(fault)
-
-    # The dataset, scripting and bookkeeping.
-
-    def add(self, count: int = 1) -> list[str]:
-        with self.lock:
-            ids = self.publish(count)
-            self.published.extend(ids)
-            return ids
-
-    def forget_newest(self, count: int) -> None:
-        with self.lock:
-            gone = set(self.unpublish(count))
-            self.published = [native_id for native_id in self.published if native_id not in gone]
-
-    def fail(self, fault: str, *, times: int = 1, after: int = 0) -> None:
-        """Let `after` data requests succeed, then answer `times` of them with `fault`."""
-        if fault not in FAULTS:
-            raise ValueError(f"unknown fault {fault!r}; use one of {FAULTS}")
-        with self.lock:
-            self._script.extend([None] * after + [fault] * times)
-
-    def clear_faults(self) -> None:
-        with self.lock:
-            self._script.clear()
-
-    @property
-    def data_requests(self) -> list[Request]:
-        with self.lock:
-            return [request for request in self.requests if self.is_data_request(request)]
-
-    def _dispatch(self, request: Request) -> Reply | None:
-        with self.lock:
-            self.requests.append(request)
-            fault = self._script.pop(0) if self.is_data_request(request) and self._script else None
-            if fault == "disconnect":
-                return None
-            if fault is not None and fault != "repeat_page":
-                return self.fault_reply(fault, request)
-            return self.respond(request, fault)
-
-    def __enter__(self) -> FakePlatform:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
-
-def _handler(fake: FakePlatform) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def _serve(self) -> None:
-            parts = urlsplit(self.path)
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            request = Request(self.command, parts.path, dict(parse_qsl(parts.query)), headers, body)
-            reply = fake._dispatch(request)
-            if reply is None:
-                self.close_connection = True
-                self.connection.shutdown(socket.SHUT_RDWR)
-                return
-            payload, content_type = reply.encoded()
-            self.send_response(reply.status)
-            self.send_header("Content-Type", content_type)
-            for name, value in reply.headers.items():
-                if name.lower() != "content-type":
-                    self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        do_GET = do_POST = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
+    def __call__(self, connector: Callable[..., Connector], settings: SourceSettings) -> Collected: ...
 
 
 @dataclass
@@ -274,7 +130,13 @@ class ConnectorContract:
         env: Mapping[str, str] | None = None,
         limit: int | None = None,
     ) -> Connector:
-        settings = SourceSettings(
+        settings = self.settings(platform, env=env, limit=limit)
+        return self.connector(settings, retry=retry or RetryPolicy(max_attempts=1, sleep=_no_sleep))
+
+    def settings(
+        self, platform: FakePlatform, *, env: Mapping[str, str] | None = None, limit: int | None = None
+    ) -> SourceSettings:
+        return SourceSettings(
             name="contract",
             query=self.query,
             base_url=platform.url,
@@ -282,7 +144,6 @@ class ConnectorContract:
             options=dict(self.options),
             env=dict(platform.env if env is None else env),
         )
-        return self.connector(settings, retry=retry or RetryPolicy(max_attempts=1, sleep=_no_sleep))
 
     def run(self, connector: Connector, state: dict[str, Any] | None = None) -> Run:
         batches: list[FetchedBatch] = []
@@ -429,63 +290,64 @@ class ConnectorContract:
     # Through the real store: a failure halfway loses nothing and stores nothing twice.
 
     def test_a_failure_after_the_first_page_loses_nothing(
-        self, platform: FakePlatform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+        self, platform: FakePlatform, collect_into_store: CollectIntoStore
     ) -> None:
-        # `collect` finds connectors by entry point; hand it the one under test
-        # (registered or not yet) with a retry policy that never sleeps.
-        factory = _Factory(self.connector, RetryPolicy(max_attempts=1, sleep=_no_sleep))
-        monkeypatch.setattr(pipeline, "load_connector", lambda kind: factory)
-        config = parse_config(
-            {
-                "brands": [{"name": BRAND, "aliases": [f"@{BRAND}"]}],
-                "sources": [
-                    {
-                        "name": "contract",
-                        "type": self.connector.platform,  # type: ignore[attr-defined]
-                        "query": self.query,
-                        "base_url": platform.url,
-                        "options": dict(self.options),
-                    }
-                ],
-            },
-            "contract.yaml",
+        settings = self.settings(platform)
+        platform.fail("server_error", after=1, times=10)
+        broken = collect_into_store(self.connector, settings)
+        assert broken.error is not None and "Transient" in broken.error
+        assert 0 < broken.stored < self.items
+        self.assert_no_secret(broken.error, platform)
+        platform.clear_faults()
+        healed = collect_into_store(self.connector, settings)
+        assert healed.error is None
+        assert broken.stored + healed.stored == self.items, (broken, healed)
+        assert healed.in_store == self.items
+        assert collect_into_store(self.connector, settings).stored == 0
+        platform.add(2)
+        again = collect_into_store(self.connector, settings)
+        assert again.stored == 2 and again.in_store == self.items + 2
+
+    # Registration and the command line.
+
+    def test_is_registered_under_its_platform(self) -> None:
+        platform: str = self.connector.platform  # type: ignore[attr-defined]
+        assert load_connector(platform) is self.connector
+
+    def test_reputation_fetch_prints_what_the_connector_yields(self, platform: FakePlatform) -> None:
+        limit = self.items - 2
+        done = self.reputation_fetch(platform, platform.env, "--limit", str(limit))
+        assert done.returncode == 0, done.stderr
+        lines = [json.loads(line) for line in done.stdout.splitlines()]
+        assert len(lines) == limit and {line["platform"] for line in lines} == {self.connector.platform}  # type: ignore[attr-defined]
+        assert {line["native_id"] for line in lines} <= set(platform.published)
+        assert all(line["created_at"].endswith("Z") for line in lines)
+
+    def test_rejected_credentials_never_reach_the_command_line_or_the_run_report(
+        self, platform: FakePlatform, collect_into_store: CollectIntoStore
+    ) -> None:
+        if not self.connector.credentials:  # type: ignore[attr-defined]
+            return
+        wrong = {name: value + "-revoked" for name, value in platform.env.items()}
+        fetched = self.reputation_fetch(platform, wrong)
+        assert fetched.returncode == 1 and fetched.stdout == "", fetched.stderr
+        ran = collect_into_store(self.connector, self.settings(platform, env=wrong))
+        assert ran.error is not None and ran.error.startswith("AuthenticationFailed"), ran.error
+        for secret in wrong.values():
+            assert secret not in fetched.stderr and secret not in ran.error
+
+    def reputation_fetch(
+        self, platform: FakePlatform, env: Mapping[str, str], *args: str
+    ) -> subprocess.CompletedProcess[str]:
+        """`reputation fetch` in its own process, as a user runs it: the connector found by its entry point."""
+        options = [part for key, value in self.options.items() for part in ("--option", f"{key}={json.dumps(value)}")]
+        command = [sys.executable, "-m", "reputation", "fetch", self.connector.platform]  # type: ignore[attr-defined]
+        command += ["--query", self.query, "--base-url", platform.url, *options, *args]
+        clean = {name: value for name, value in os.environ.items() if not name.startswith("REPUTATION_")}
+        return subprocess.run(
+            command, env={**clean, **env}, capture_output=True, text=True, timeout=CLI_TIMEOUT_SECONDS, check=False
         )
-        store = Store.open(f"sqlite:///{tmp_path / 'contract.db'}")
-        source = config.sources[0]
-        try:
-            platform.fail("server_error", after=1, times=10)
-            broken = pipeline.collect(store, config, source, platform.env)
-            assert broken.run.error is not None and "Transient" in broken.run.error
-            assert 0 < broken.run.stored < self.items
-            self.assert_no_secret(broken.run.error, platform)
-            platform.clear_faults()
-            healed = pipeline.collect(store, config, source, platform.env)
-            assert healed.run.error is None
-            assert broken.run.stored + healed.run.stored == self.items, (broken, healed)
-            assert _count(store) == self.items
-            assert pipeline.collect(store, config, source, platform.env).run.stored == 0
-            platform.add(2)
-            assert pipeline.collect(store, config, source, platform.env).run.stored == 2
-            assert _count(store) == self.items + 2
-        finally:
-            store.close()
-
-
-class _Factory:
-    def __init__(self, connector: Callable[..., Connector], retry: RetryPolicy) -> None:
-        self.connector = connector
-        self.retry = retry
-        self.platform: str = connector.platform  # type: ignore[attr-defined]
-        self.credentials: tuple[str, ...] = connector.credentials  # type: ignore[attr-defined]
-
-    def __call__(self, settings: SourceSettings) -> Connector:
-        return self.connector(settings, retry=self.retry)
 
 
 def _no_sleep(seconds: float) -> None:
     raise AssertionError(f"a test connector tried to sleep {seconds}s")
-
-
-def _count(store: Store) -> int:
-    with store.engine.connect() as connection:
-        return int(connection.scalar(select(func.count()).select_from(mentions_table)) or 0)
