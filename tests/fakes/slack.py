@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,8 +35,15 @@ class SlackReceiver:
     # Slack has accepted the message but not answered yet: the window in which a crash leaves the outcome unknown.
     reply_delay_seconds: float = 0.0
     history_calls: int = 0  # conversations.history lookups: a retry asking whether its message arrived
+    # Called with each accepted message before Slack answers (a test can crash the sender right there).
+    on_accept: Callable[[dict[str, Any]], None] | None = field(default=None, repr=False)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _clock: float = 1_700_000_000.0
+
+    def accepted(self, message: dict[str, Any]) -> None:
+        if self.on_accept is not None:
+            self.on_accept(message)
+        time.sleep(self.reply_delay_seconds)
 
     def next_ts(self) -> str:
         self._clock = max(self._clock + 0.0001, time.time())
@@ -92,7 +99,7 @@ def _handler(receiver: SlackReceiver) -> type[BaseHTTPRequestHandler]:
                     with receiver.lock:
                         receiver.messages.append(message)
                         receiver.received_at.append(time.time())
-                    time.sleep(receiver.reply_delay_seconds)
+                    receiver.accepted(message)
             reply = {200: b"ok", 400: b"invalid_payload", 429: b"rate_limited"}.get(status, b"internal_error")
             self._send(status, reply)
 
@@ -111,7 +118,7 @@ def _handler(receiver: SlackReceiver) -> type[BaseHTTPRequestHandler]:
                 message["ts"] = receiver.next_ts()
                 receiver.messages.append(message)
                 receiver.received_at.append(time.time())
-            time.sleep(receiver.reply_delay_seconds)
+            receiver.accepted(message)
             self._api(200, {"ok": True, "channel": message["channel"], "ts": message["ts"], "message": message})
 
         def do_GET(self) -> None:
