@@ -48,6 +48,8 @@ def _describe(error: ValidationError) -> str:
 class ReplayConnector:
     platform: ClassVar[str] = "replay"
     credentials: ClassVar[tuple[str, ...]] = ()
+    # Read relative to the configuration file by the pipeline (the query is the file too).
+    path_options: ClassVar[tuple[str, ...]] = ("path", "query")
 
     def __init__(self, settings: SourceSettings) -> None:
         options = settings.options

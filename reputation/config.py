@@ -22,10 +22,13 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from reputation.errors import ConfigError
 from reputation.keywords import BrandMatcher, RuleSyntaxError, compile_rule
@@ -329,6 +332,8 @@ class Config(_Strict):
     alerts: AlertsConfig = AlertsConfig()
     digest: DigestConfig = DigestConfig()
     issues: IssuesConfig = IssuesConfig()
+    # The folder of the file this was loaded from; None for a configuration built in code.
+    _base_dir: Path | None = PrivateAttr(default=None)
 
     @field_validator("database_url")
     @classmethod
@@ -357,6 +362,34 @@ class Config(_Strict):
         env = os.environ if env is None else env
         return env.get(DATABASE_URL_ENV) or self.database_url or DEFAULT_DATABASE_URL
 
+    @property
+    def base_dir(self) -> Path | None:
+        """The folder relative paths in this configuration are read from (the file's own)."""
+        return self._base_dir
+
+    def resolve_path(self, value: str) -> Path:
+        """A path the configuration names, relative to the file itself rather than the working directory."""
+        named = Path(value).expanduser()
+        return named if self._base_dir is None else self._base_dir / named
+
+    def anchored(self, folder: Path) -> Config:
+        """This configuration with its paths made absolute against `folder`.
+
+        Paths in a file are relative to that file, so that every command reads the
+        same database and writes the same digests whatever directory it runs from.
+        """
+        base = folder.expanduser().absolute()
+        copy = self.model_copy(
+            update={
+                "database_url": _anchored_sqlite(self.database_url, base) if self.database_url else None,
+                "digest": self.digest.model_copy(
+                    update={"output_dir": str(base / Path(self.digest.output_dir).expanduser())}
+                ),
+            }
+        )
+        copy._base_dir = base
+        return copy
+
     def detractor_rule(self, brand: str | None) -> DetractorRule:
         """The brand's own detractor thresholds where it has them, else the global rule."""
         for candidate in self.brands:
@@ -376,6 +409,18 @@ class Config(_Strict):
                 return source
         known = ", ".join(s.name for s in self.sources) or "none"
         raise ConfigError(f"unknown source {name!r}; configured sources: {known}")
+
+
+def _anchored_sqlite(url: str, folder: Path) -> str:
+    """A SQLite URL whose file is relative, made absolute against `folder`; any other URL as it is."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url  # Store.open says what is wrong with it
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" or "uri" in parsed.query:
+        return url  # not a file, or a file: URI that SQLite resolves itself
+    return parsed.set(database=str(folder / Path(database).expanduser())).render_as_string(hide_password=False)
 
 
 def _unique(key: str, names: list[str]) -> None:
@@ -455,7 +500,7 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"{path}: not valid YAML: {error}") from None
     except RecursionError:
         raise ConfigError(f"{path}: not valid YAML: nested too deeply to read") from None
-    return parse_config(data, str(path))
+    return parse_config(data, str(path)).anchored(path.parent)
 
 
 def default_config_path() -> Path:

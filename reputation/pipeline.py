@@ -84,14 +84,25 @@ class BrandAssigner:
             return stored_brands(connection, keys)
 
 
-def connector_for(source: SourceConfig, env: Mapping[str, str]) -> tuple[Connector, tuple[str, ...]]:
+def connector_for(
+    source: SourceConfig, env: Mapping[str, str], config: Config | None = None
+) -> tuple[Connector, tuple[str, ...]]:
     factory = load_connector(source.type)
+    query, options = source.query, dict(source.options)
+    if config is not None:
+        # A file a source names is relative to the configuration file, like every path in it;
+        # connectors list such options in `path_options` ("query" when the query is a file).
+        for name in getattr(factory, "path_options", ()):
+            if name == "query" and query:
+                query = str(config.resolve_path(query))
+            elif isinstance(options.get(name), str) and options[name]:
+                options[name] = str(config.resolve_path(options[name]))
     settings = SourceSettings(
         name=source.name,
-        query=source.query,
+        query=query,
         base_url=source.base_url,
         limit=source.limit,
-        options=source.options,
+        options=options,
         env=env,
     )
     secrets = tuple(env.get(name, "") for name in factory.credentials)
@@ -108,7 +119,7 @@ def collect(store: Store, config: Config, source: SourceConfig, env: Mapping[str
     result = CollectResult(SourceRun(source.name, utcnow()))
     secrets: tuple[str, ...] = ()
     try:
-        connector, secrets = connector_for(source, env)
+        connector, secrets = connector_for(source, env, config)
         assigner = BrandAssigner(config, source)
         state = load_state(store, source.name)
         for batch in connector.fetch(source.query, state):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shlex
 import shutil
 import sys
 import time
@@ -28,7 +29,7 @@ from rich.text import Text
 from reputation import __version__
 from reputation.alerting import RaisedAlert, load_alerting
 from reputation.cli.outbox import outbox_app
-from reputation.config import Config, default_config_path, load_config
+from reputation.config import DATABASE_URL_ENV, Config, default_config_path, load_config
 from reputation.connector import SourceSettings, load_connector
 from reputation.errors import InputError, ReputationError, StoreError
 from reputation.store import Store
@@ -516,7 +517,8 @@ def demo(
         for stale in workdir.glob("reputation.db*"):
             stale.unlink()  # a fresh store each time, so the demo always shows its alerts
         settings = load_config(config_path)
-        store = Store.open(f"sqlite:///{database}")
+        # The config's own database, not $REPUTATION_DATABASE_URL: the demo never writes into a real store.
+        store = Store.open(settings.database_url or f"sqlite:///{database.absolute()}")
         out.print(
             Text(
                 f"Reputation monitor {__version__} demo: replaying a few days of mentions of "
@@ -530,6 +532,38 @@ def demo(
         out.print(f"\ndigest written to {target}\nconfig: {config_path}  database: {database}")
         if not os.environ.get("SLACK_WEBHOOK_URL"):
             out.print("set SLACK_WEBHOOK_URL to an incoming-webhook URL to receive these alerts in Slack")
+        _print_next_commands(config_path)
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would type it here: relative inside the working directory, else absolute."""
+    absolute = path.absolute()
+    try:
+        relative = absolute.relative_to(Path.cwd())
+    except ValueError:
+        return str(absolute)
+    return str(relative) if len(relative.parts) > 1 else f"./{relative}"
+
+
+def _program() -> str:
+    """How to run this same `reputation` again from the working directory, venv activated or not."""
+    script = Path(sys.argv[0])
+    if script.name == "reputation" and script.is_file():
+        on_path = shutil.which("reputation")
+        if on_path and Path(on_path).resolve() == script.resolve():
+            return "reputation"
+        return shlex.quote(_shown(script))  # e.g. .venv/bin/reputation after `make demo`
+    return f"{shlex.quote(_shown(Path(sys.executable)))} -m reputation"
+
+
+def _print_next_commands(config_path: Path) -> None:
+    program, config = _program(), shlex.quote(_shown(config_path))
+    out.print("\nNext, from this directory (the same database; nothing is stored or sent twice):")
+    for command in ("digest", "issues list", "run"):
+        # One unwrapped line each, so that it can be copied as it is.
+        out.print(Text(f"  {program} {command} --config {config}"), soft_wrap=True)
+    if os.environ.get(DATABASE_URL_ENV):
+        out.print(Text(f"(unset {DATABASE_URL_ENV} first: it overrides the demo's database)", style="yellow"))
 
 
 def entrypoint() -> None:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -32,8 +32,18 @@ class SlackReceiver:
     fail_with: list[int] = field(default_factory=list, repr=False)
     retry_after_seconds: int = 1
     delay_seconds: float = 0.0
+    # Slack has accepted the message but not answered yet: the window in which a crash leaves the outcome unknown.
+    reply_delay_seconds: float = 0.0
+    history_calls: int = 0  # conversations.history lookups: a retry asking whether its message arrived
+    # Called with each accepted message before Slack answers (a test can crash the sender right there).
+    on_accept: Callable[[dict[str, Any]], None] | None = field(default=None, repr=False)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _clock: float = 1_700_000_000.0
+
+    def accepted(self, message: dict[str, Any]) -> None:
+        if self.on_accept is not None:
+            self.on_accept(message)
+        time.sleep(self.reply_delay_seconds)
 
     def next_ts(self) -> str:
         self._clock = max(self._clock + 0.0001, time.time())
@@ -47,13 +57,14 @@ def _form(text: str) -> dict[str, str]:
 def _handler(receiver: SlackReceiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def _send(self, status: int, body: bytes, content_type: str = "text/plain") -> None:
-            self.send_response(status)
-            if status == 429:
-                self.send_header("Retry-After", str(receiver.retry_after_seconds))
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            with suppress(ConnectionError):  # the client gave up or was killed: Slack does not mind either
+                self.send_response(status)
+                if status == 429:
+                    self.send_header("Retry-After", str(receiver.retry_after_seconds))
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
         def _api(self, status: int, body: dict[str, Any]) -> None:
             self._send(status, json.dumps(body).encode(), "application/json; charset=utf-8")
@@ -88,6 +99,7 @@ def _handler(receiver: SlackReceiver) -> type[BaseHTTPRequestHandler]:
                     with receiver.lock:
                         receiver.messages.append(message)
                         receiver.received_at.append(time.time())
+                    receiver.accepted(message)
             reply = {200: b"ok", 400: b"invalid_payload", 429: b"rate_limited"}.get(status, b"internal_error")
             self._send(status, reply)
 
@@ -106,6 +118,7 @@ def _handler(receiver: SlackReceiver) -> type[BaseHTTPRequestHandler]:
                 message["ts"] = receiver.next_ts()
                 receiver.messages.append(message)
                 receiver.received_at.append(time.time())
+            receiver.accepted(message)
             self._api(200, {"ok": True, "channel": message["channel"], "ts": message["ts"], "message": message})
 
         def do_GET(self) -> None:
@@ -121,6 +134,7 @@ def _handler(receiver: SlackReceiver) -> type[BaseHTTPRequestHandler]:
             oldest = float(query.get("oldest", "0"))
             with_metadata = query.get("include_all_metadata") in ("1", "true", "True")
             with receiver.lock:
+                receiver.history_calls += 1
                 found = [
                     {
                         "type": "message",

@@ -56,6 +56,35 @@ alerts: {{rules: {{detractor: {{min_reach: 20000, min_cascade: 10}}}}}}
     assert second["sources"][0]["stored_new"] == 0 and second["alerts"] == []
 
 
+def test_a_config_reads_its_files_from_its_own_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The database, a replay file and the digests are named relative to the config, run from elsewhere.
+    folder = tmp_path / "conf"
+    folder.mkdir()
+    write_story(folder / "story.jsonl")
+    config = write_config(
+        folder,
+        """
+database_url: sqlite:///r.db
+brands: [{name: Voltmart, aliases: ["@Voltmart"]}]
+sources: [{name: story, type: replay, options: {path: story.jsonl}}, {name: again, type: replay, query: story.jsonl}]
+digest: {output_dir: pages}
+""",
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv("REPUTATION_DATABASE_URL", raising=False)
+    first = runner.invoke(app, ["run", "--config", "../conf/reputation.yaml", "--json"])
+    assert first.exit_code == 0, first.output
+    report = json.loads(first.stdout.strip().splitlines()[-1])
+    assert [s["error"] for s in report["sources"]] == [None, None]
+    assert report["sources"][0]["stored_new"] == 19 and report["sources"][1]["stored_new"] == 0
+    digest = runner.invoke(app, ["digest", "--config", str(config)])
+    assert digest.exit_code == 0, digest.output
+    assert list(elsewhere.iterdir()) == []
+    assert (folder / "r.db").is_file() and len(list((folder / "pages").glob("digest-*.html"))) == 1
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [

@@ -103,3 +103,42 @@ def test_file_problems(tmp_path: Path) -> None:
     listing.write_text("- a\n- b\n")
     with pytest.raises(ConfigError, match="must be a mapping"):
         load_config(listing)
+
+
+def test_paths_in_a_file_are_relative_to_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "conf"
+    folder.mkdir()
+    (folder / "reputation.yaml").write_text(
+        "database_url: sqlite:///data/reputation.db\nbrands: [{name: A}]\ndigest: {output_dir: pages}\n"
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    config = load_config(Path("../conf/reputation.yaml"))
+    assert config.database_url == f"sqlite:///{elsewhere / '..' / 'conf' / 'data' / 'reputation.db'}"
+    assert Path(config.digest.output_dir) == elsewhere / ".." / "conf" / "pages"
+    assert config.resolve_path("export.jsonl") == elsewhere / ".." / "conf" / "export.jsonl"
+    assert config.resolve_path("/srv/export.jsonl") == Path("/srv/export.jsonl")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:////srv/reputation.db",
+        "sqlite://",
+        "sqlite:///:memory:",
+        "sqlite:///file:shared?mode=memory&uri=true",
+        "postgresql+psycopg://reputation@db:5432/reputation",
+    ],
+)
+def test_absolute_memory_and_server_urls_are_kept(tmp_path: Path, url: str) -> None:
+    path = tmp_path / "reputation.yaml"
+    path.write_text(f"database_url: '{url}'\nbrands: [{{name: A}}]\n")
+    assert load_config(path).database_url == url
+
+
+def test_a_configuration_built_in_code_keeps_the_working_directory() -> None:
+    config = parse_config({"brands": [{"name": "A"}], "database_url": "sqlite:///a.db"}, "x.yaml")
+    assert config.base_dir is None
+    assert config.database_url == "sqlite:///a.db"
+    assert config.resolve_path("x.jsonl") == Path("x.jsonl")
