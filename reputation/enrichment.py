@@ -8,18 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, true
+from sqlalchemy import Connection
 
 from reputation.config import Config
 from reputation.issues import Complaint
 from reputation.issues.lifecycle import IssueLifecycle
 from reputation.spread import cascades
+from reputation.spread.prior import Prior
 from reputation.store import Store, as_utc, upsert
+from reputation.store.claims import claim_pending
 from reputation.store.mentions import mark_enriched
-from reputation.store.schema import enrichments, mentions
+from reputation.store.schema import enrichments
 from reputation.text.intent import detect_intent
 from reputation.text.language import detect_language
 from reputation.text.sentiment import SentimentAnalyzer
@@ -40,6 +42,9 @@ class Enricher:
     def __init__(self, config: Config, predict: cascades.PredictFinal | None = cascades.predict_with_seismic) -> None:
         self.config = config
         self.predict = predict
+        # What predictions shrink toward: re-learned from the store's finished cascades once a day.
+        self.prior: Prior | None = None
+        self.prior_day: date | None = None
         self.analyzers = {brand.name: SentimentAnalyzer(overrides=brand.lexicon) for brand in config.brands}
         self.default_analyzer = SentimentAnalyzer()
         self.issues = IssueLifecycle(config)
@@ -52,8 +57,9 @@ class Enricher:
                 # through all history to find the few pending rows. A batch is small;
                 # it is put in time order here.
                 # `= true`, not `IS TRUE`: only the former can use the index on PostgreSQL.
-                found = connection.execute(select(mentions).where(mentions.c.pending == true()).limit(BATCH_SIZE))
-                rows = sorted(found.all(), key=lambda row: as_utc(row.created_at))
+                # Claimed: a second worker skips (PostgreSQL) or waits for (SQLite) these rows.
+                found = claim_pending(connection, BATCH_SIZE)
+                rows = sorted(found, key=lambda row: as_utc(row.created_at))
                 if not rows:
                     return report
                 self._enrich_batch(connection, rows, now, report)
@@ -97,7 +103,9 @@ class Enricher:
             update=[column for column in results[0] if column != "mention_key"],
         )
         mark_enriched(connection, [row.key for row in rows])
-        measured = cascades.refresh(connection, set(cascade_of.values()), now, self.predict)
+        if self.predict and self.prior_day != now.date():
+            self.prior, self.prior_day = cascades.learned_prior(connection, now), now.date()
+        measured = cascades.refresh(connection, set(cascade_of.values()), now, self.predict, self.prior)
         report.enriched += len(rows)
         report.complaints += len(complaints)
         report.cascades += len(measured)

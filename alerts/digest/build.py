@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from alerts.digest.operations import incidents, source_health
+from alerts.digest.operations import incidents, source_health, undelivered_alerts
 from alerts.digest.records import BrandDigest, Complainer, Criteria, DayVolume, IssueLine, SpreadLine
 from alerts.rules import complaints_by_person, issue_spike_params, person_of
 from reputation.config import BrandConfig, Config
@@ -24,6 +24,7 @@ from reputation.issues.granularity import MIN_GROUP
 from reputation.issues.topics import topic_and_issue
 from reputation.issues.trends import TrendParams, assess_issue, brand_baseline
 from reputation.store import as_utc
+from reputation.store.queries import enriched_mentions
 from reputation.store.schema import authors, cascades, enrichments, issues, mentions, source_runs, topics
 from reputation.wording import snippet
 
@@ -66,8 +67,7 @@ def build_brand_digest(
             enrichments.c.compound,
             enrichments.c.issue_id,
         )
-        .join(authors, authors.c.key == mentions.c.author_key)
-        .outerjoin(enrichments, enrichments.c.mention_key == mentions.c.key)
+        .select_from(enriched_mentions(enrichment="outer"))
         .where(mentions.c.brand == brand.name, mentions.c.created_at >= fetch_start, mentions.c.created_at < day_end)
     ).all()
     local_day = {row.key: as_utc(row.created_at).astimezone(brand.zone).date() for row in rows}
@@ -119,6 +119,7 @@ def build_brand_digest(
     )
     digest.repeat_complainers = _repeat_complainers(connection, config, brand, day, day_end)
     digest.health = source_health(connection, config, brand, sources, day_start, day_end, fetch_start)
+    digest.alerts_retrying, digest.alerts_parked = undelivered_alerts(connection, brand.name)
     return digest
 
 
@@ -219,7 +220,7 @@ def _spreading(connection: Connection, brand: str, day_start: datetime, day_end:
     """The biggest cascades that grew on this day (replies, quotes, reshares created in it)."""
     grew = (
         select(enrichments.c.cascade_key.label("root_key"), func.count().label("events"))
-        .join(mentions, mentions.c.key == enrichments.c.mention_key)
+        .select_from(enriched_mentions(author=None))
         .where(
             mentions.c.brand == brand,
             mentions.c.created_at >= day_start,
@@ -232,8 +233,7 @@ def _spreading(connection: Connection, brand: str, day_start: datetime, day_end:
     rows = connection.execute(
         select(cascades, grew.c.events, mentions.c.text, mentions.c.url, authors.c.handle)
         .join(grew, grew.c.root_key == cascades.c.root_key)
-        .outerjoin(mentions, mentions.c.key == cascades.c.root_key)
-        .outerjoin(authors, authors.c.key == mentions.c.author_key)
+        .outerjoin(enriched_mentions(enrichment=None, author="outer"), mentions.c.key == cascades.c.root_key)
         .where(cascades.c.brand == brand, cascades.c.size > 0)
         .order_by(cascades.c.size.desc(), cascades.c.root_key)
         .limit(TOP_CASCADES)
@@ -250,6 +250,9 @@ def _spreading(connection: Connection, brand: str, day_start: datetime, day_end:
             reach=row.reach,
             negative_share=row.negative_share,
             predicted_final=row.predicted_final,
+            predicted_low=row.predicted_low,
+            predicted_high=row.predicted_high,
+            prediction_uncertain=row.prediction_uncertain,
         )
         for row in rows
     ]

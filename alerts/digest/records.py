@@ -77,6 +77,9 @@ class SpreadLine:
     reach: int
     negative_share: float
     predicted_final: float | None
+    predicted_low: float | None = None  # the interval that holds the final size 9 times in 10
+    predicted_high: float | None = None
+    prediction_uncertain: bool | None = None  # too loose to act on: show the range only
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,8 @@ class BrandDigest:
     incident_stats: IncidentStats = field(default_factory=IncidentStats)
     repeat_complainers: list[Complainer] = field(default_factory=list)
     health: list[SourceHealth] = field(default_factory=list)
+    alerts_retrying: int = 0  # alerts Slack has not taken yet, still in their backoff
+    alerts_parked: int = 0  # alerts past max attempts: retried hourly, `reputation outbox retry` resends
 
     @property
     def today(self) -> DayVolume:

@@ -27,6 +27,7 @@ from rich.text import Text
 
 from reputation import __version__
 from reputation.alerting import RaisedAlert, load_alerting
+from reputation.cli.outbox import outbox_app
 from reputation.config import Config, default_config_path, load_config
 from reputation.connector import SourceSettings, load_connector
 from reputation.errors import InputError, ReputationError, StoreError
@@ -40,6 +41,7 @@ app.add_typer(connectors_app, name="connectors")
 issues_app = typer.Typer(help="Complaint issues: their ids, labels and changes.", no_args_is_help=True)
 app.add_typer(cascades_app, name="cascades")
 app.add_typer(issues_app, name="issues")
+app.add_typer(outbox_app, name="outbox")
 
 out = Console()
 err = Console(stderr=True)
@@ -111,6 +113,7 @@ def _cycle(store: Store, config: Config, *, quiet: bool = False) -> dict[str, An
             "stored_new": c.run.stored,
             "off_topic": c.off_topic,
             "skipped": len(c.problems),
+            "quarantined": len(c.quarantined),
             "error": c.run.error,
         }
         for c in report.collected
@@ -127,12 +130,14 @@ def _cycle(store: Store, config: Config, *, quiet: bool = False) -> dict[str, An
         for collected in report.collected:
             for problem in collected.problems[:20]:
                 err.print(Text(f"skipped {problem}", style="yellow"))
+            for refused in collected.quarantined[:20]:
+                err.print(Text(f"quarantined {refused}", style="yellow"))
             if collected.run.error:
                 err.print(Text(f"source {collected.run.source} failed: {collected.run.error}", style="red"))
         for alert in report.alerts:
             print_alert(alert)
         table = Table(title="Cycle", show_header=True)
-        for column in ("source", "fetched", "new", "off-topic", "skipped", "status"):
+        for column in ("source", "fetched", "new", "off-topic", "skipped", "quarantined", "status"):
             table.add_column(column)
         for s in sources:
             table.add_row(
@@ -141,6 +146,7 @@ def _cycle(store: Store, config: Config, *, quiet: bool = False) -> dict[str, An
                 str(s["stored_new"]),
                 str(s["off_topic"]),
                 str(s["skipped"]),
+                str(s["quarantined"]),
                 Text("failed" if s["error"] else "ok"),
             )
         out.print(table)
@@ -280,7 +286,7 @@ def cascades_predict(
     file: Annotated[Path, typer.Argument(help="CSV with columns cascade_id,time,followers")],
     observe: Annotated[float, typer.Option("--observe", help="seconds since each root post to use")],
 ) -> None:
-    """Predicted final size of each cascade in an event file, one JSON line each."""
+    """Predicted final size of each cascade in an event file, with its 90% range, one JSON line each."""
     from reputation.cli.cascade_csv import predict_csv
 
     with _errors():

@@ -10,6 +10,12 @@ read into memory.  Negative times are dropped (and counted by
 non-numeric follower count, raises :class:`~reputation.errors.InputError` naming
 the line.  Empty, ``NA``, ``null``, ``none`` and ``nan`` follower counts are
 unknown.  Cascades are yielded in order of first appearance.
+
+Each SEISMIC prediction is blended with the shipped prior's history
+(:mod:`reputation.spread.forecast`): ``predicted_final`` and ``interval`` are the
+blend's, ``coverage_level`` the share of final sizes the interval is meant to hold and
+``uncertain`` whether the forecast is too loose to act on.  ``supercritical`` is still
+SEISMIC's own verdict.
 """
 
 from __future__ import annotations
@@ -20,7 +26,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from reputation.errors import InputError
+from reputation.spread.forecast import forecast
+from reputation.spread.prior import ANY_PLATFORM, Prior, recent_share, shipped
 from reputation.spread.seismic import DEFAULT_PARAMS, SeismicParams, predict_many
 
 _COLUMNS = ("cascade_id", "time", "followers")
@@ -84,8 +94,13 @@ def _read(path: Path, observe_seconds: float) -> dict[str, _Cascade]:
     return cascades
 
 
-def predict_csv(path: Path, observe_seconds: float, params: SeismicParams = DEFAULT_PARAMS) -> Iterator[dict[str, Any]]:
-    """One dict per cascade: cascade_id, observed, predicted_final, interval [low, high], supercritical."""
+def predict_csv(
+    path: Path, observe_seconds: float, params: SeismicParams = DEFAULT_PARAMS, prior: Prior | None = None
+) -> Iterator[dict[str, Any]]:
+    """One dict per cascade: cascade_id, observed, predicted_final, interval [low, high], supercritical,
+    coverage_level, uncertain."""
+    history = prior if prior is not None else shipped()
+    age = 0.0 if math.isnan(observe_seconds) else max(observe_seconds, 0.0)
     cascades = _read(Path(path), observe_seconds)
     keys = list(cascades)
     for start in range(0, len(keys), _BATCH):
@@ -95,11 +110,23 @@ def predict_csv(path: Path, observe_seconds: float, params: SeismicParams = DEFA
             cascade = cascades[key]
             root = None if cascade.root is None or math.isnan(cascade.root) else cascade.root
             rows.append(([0.0, *cascade.times], [root, *cascade.followers]))
-        for key, result in zip(chunk, predict_many(rows, observe_seconds, params), strict=True):
+        results = predict_many(rows, observe_seconds, params)
+        observed = np.array([float(result.observed) for result in results])
+        blended = forecast(
+            history,
+            [ANY_PLATFORM] * len(results),
+            np.full(len(results), age),
+            observed,
+            np.array([recent_share(cascades[key].times, age) for key in chunk]),
+            np.array([result.predicted_final for result in results]),
+        )
+        for i, (key, result) in enumerate(zip(chunk, results, strict=True)):
             yield {
                 "cascade_id": key,
                 "observed": result.observed,
-                "predicted_final": result.predicted_final,
-                "interval": [result.interval[0], result.interval[1]],
+                "predicted_final": float(blended.predicted_final[i]),
+                "interval": [float(blended.low[i]), float(blended.high[i])],
                 "supercritical": result.supercritical,
+                "coverage_level": blended.level,
+                "uncertain": bool(blended.uncertain[i]),
             }

@@ -20,6 +20,7 @@ from reputation.issues.splits import REVIEW_SAMPLE, Split, issues_to_review, rev
 from reputation.issues.topics import Topic
 from reputation.keywords import subject_terms
 from reputation.store import as_utc, upsert
+from reputation.store.queries import enriched_mentions
 from reputation.store.schema import enrichments, issue_changes, issue_granularity, issues, mentions, topics
 from reputation.text.embeddings import Embedder, make_embedder
 
@@ -199,7 +200,7 @@ def recent_members(issue_id: str, limit: int = REVIEW_SAMPLE) -> Select[Any]:
     """An issue's most recent posts; found through the (partial) index of posts by issue, whatever the history."""
     return (
         select(mentions.c.key, mentions.c.brand, mentions.c.text, mentions.c.created_at)
-        .join(enrichments, enrichments.c.mention_key == mentions.c.key)
+        .select_from(enriched_mentions(author=None))
         .where(enrichments.c.issue_id == issue_id)
         .order_by(mentions.c.created_at.desc())
         .limit(limit)

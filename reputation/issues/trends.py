@@ -45,8 +45,10 @@ from numpy.typing import NDArray
 from sqlalchemy import Connection, func, select
 
 from reputation.issues.topics import topic_and_issue
-from reputation.spread.spikes import first_mention_at, seconds_since_epoch, upper_tail
+from reputation.spread.spikes import upper_tail
 from reputation.store import as_utc
+from reputation.store.counts import first_mention_at, seconds_since_epoch
+from reputation.store.queries import enriched_mentions
 from reputation.store.schema import enrichments, issues, mentions, topics
 from reputation.wording import format_p, plural
 
@@ -279,7 +281,7 @@ def issue_trends(
     back = ((int(end.timestamp()) - 1 - seconds_since_epoch(connection)) // seconds).label("back")
     complaint = (
         select()
-        .select_from(mentions.join(enrichments, enrichments.c.mention_key == mentions.c.key))
+        .select_from(enriched_mentions(author=None))
         .where(mentions.c.brand == brand, enrichments.c.issue_id.is_not(None), mentions.c.created_at < end)
     )
     per_window: dict[str, dict[int, int]] = defaultdict(dict)

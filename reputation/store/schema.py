@@ -176,6 +176,9 @@ cascades = Table(
     Column("velocity_per_hour", Float, nullable=False, comment="events in the last hour of activity"),
     Column("negative_share", Float, nullable=False, comment="of the replies and quotes"),
     Column("predicted_final", Float),
+    Column("predicted_low", Float, comment="low end of the 90% interval around predicted_final"),
+    Column("predicted_high", Float, comment="high end of that interval"),
+    Column("prediction_uncertain", Boolean, comment="the forecast is too loose to act on"),
     Column("exposure", Float, comment="followers who have likely seen it by now (SEISMIC's kernel-weighted marks)"),
     Column("size_series", JSON, comment="[[hours since the root, events so far], ...] per hour"),
     Column("started_at", Timestamp, nullable=False),
@@ -257,4 +260,26 @@ outbox = Table(
     Column("failed_at", Timestamp, comment="gave up after max attempts"),
     Column("last_error", Text),
     Index("ix_outbox_pending", "sent_at", "failed_at", "next_attempt_at"),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(100), nullable=False),
+    Column("mention_key", Text, nullable=False, comment="platform:native_id as it came, clipped"),
+    Column("error", Text, nullable=False, comment="why the store refused the row"),
+    Column("record", Text, nullable=False, comment="the mention as ASCII-escaped JSON, for a replay once fixed"),
+    Column("quarantined_at", Timestamp, nullable=False),
+    Index("ix_quarantine_source", "source"),
+)
+
+outbox_routes = Table(
+    "outbox_routes",
+    metadata,
+    Column("route", String(100), primary_key=True),
+    Column("paused_until", Timestamp, nullable=False, comment="no row of the route is sent before this"),
+    Column("failures", Integer, nullable=False, default=0, comment="sends failed in a row; sets the backoff"),
+    Column("last_error", Text),
+    Column("updated_at", Timestamp, nullable=False),
 )

@@ -238,6 +238,8 @@ def test_every_number_matches_the_store(world: World) -> None:
                     events[key],
                 )
                 assert line.predicted_final == row.predicted_final
+                assert (line.predicted_low, line.predicted_high) == (row.predicted_low, row.predicted_high)
+                assert line.prediction_uncertain == row.prediction_uncertain
 
             # Incidents: counts in the day, medians of time to alert and to acknowledge.
             rows = connection.execute(select(incidents).where(incidents.c.brand == "Voltmart")).all()
