@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 
@@ -19,7 +20,9 @@ from reputation.store import Store
 
 
 class AlertEngine:
-    def detect(self, store: Store, config: Config, now: datetime) -> list[RaisedAlert]:
+    def detect(
+        self, store: Store, config: Config, now: datetime, env: Mapping[str, str] | None = None
+    ) -> list[RaisedAlert]:
         """Run every rule and record its findings; one transaction, so a crash leaves no half-alert."""
         raised: list[RaisedAlert] = []
         with store.transaction() as connection:
@@ -31,14 +34,14 @@ class AlertEngine:
                 *rules.collection_gaps(connection, config, now),
             ]
             for finding in sorted(findings, key=lambda f: (-f.severity, f.story_key)):
-                alert = record(connection, config, finding, now)
+                alert = record(connection, config, finding, now, env)
                 if alert is not None:
                     raised.append(alert)
-            raised.extend(follow_up_overdue(connection, config, now))
+            raised.extend(follow_up_overdue(connection, config, now, env))
         return raised
 
-    def deliver(self, store: Store, config: Config, now: datetime) -> int:
-        return deliver_pending(store, config, now)
+    def deliver(self, store: Store, config: Config, now: datetime, env: Mapping[str, str] | None = None) -> int:
+        return deliver_pending(store, config, now, env)
 
     def serve(self, store: Store, host: str, port: int) -> None:
         secret = os.environ.get(SIGNING_SECRET_ENV, "")
@@ -50,5 +53,13 @@ class AlertEngine:
         finally:
             server.server_close()
 
-    def digest(self, store: Store, config: Config, day: date | None, brand: str | None, output: Path) -> Path:
-        return write_digest(store, config, day=day, brand=brand, output=output)
+    def digest(
+        self,
+        store: Store,
+        config: Config,
+        day: date | None,
+        brand: str | None,
+        output: Path,
+        env: Mapping[str, str] | None = None,
+    ) -> Path:
+        return write_digest(store, config, day=day, brand=brand, output=output, env=env)

@@ -218,7 +218,7 @@ def summary_text(finding: Finding, history: list[dict[str, Any]]) -> str:
         lines.append(f"Who: @{facts['handle']} on {facts.get('platform')}{audience}")
     if "cascade_size" in facts:
         predicted = forecast_text(facts)
-        forecast = f", predicted {predicted} in total" if predicted else ""
+        forecast = f", predicted final size {predicted}" if predicted else ""
         exposure = facts.get("exposure")
         seen = f" (likely seen by {exposure:,})" if isinstance(exposure, int) else ""
         lines.append(

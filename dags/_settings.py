@@ -1,8 +1,10 @@
-"""What the DAGs hand the plain pipeline functions: Airflow connections as the CLI's environment.
+"""What the DAGs hand the plain pipeline functions, and the defaults every DAG shares.
 
 The CLI reads its secrets from environment variables; under Airflow they live in
-connections. This module is the one place that maps one onto the other, so the
-pipeline code never learns about Airflow. A connection that is not defined
+connections. This module is the one place that maps one onto the other, into a
+plain mapping (`env`) that the pipeline steps receive as an argument: nothing is
+written to os.environ, so the pipeline code never learns about Airflow and one
+task's secrets cannot leak into another's. A connection that is not defined
 leaves the process environment's value (if any) in place, so `.env` files and
 `AIRFLOW_CONN_*` variables both work.
 
@@ -15,6 +17,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -120,28 +124,27 @@ def setting(variable: str, env_name: str, default: str) -> str:
         return default
 
 
+def schedule(variable: str, env_name: str, default: str) -> str | None:
+    """A DAG's cron schedule; `none` turns it off, so that runs start only when triggered (CLI, REST, UI)."""
+    value = setting(variable, env_name, default).strip()
+    return None if value.lower() == "none" else value
+
+
 def config_path() -> str:
     return setting("reputation_config", "REPUTATION_CONFIG", "reputation.yaml")
 
 
-@contextmanager
-def environment(env: Mapping[str, str]) -> Iterator[None]:
-    """Expose `env` as os.environ for steps that read it there (delivery, digest), then put it back.
+@dataclass(frozen=True)
+class Project:
+    """The configuration, an open store and the settings (`env`) that the steps receive explicitly."""
 
-    Airflow runs each task in its own process, but `dag.test()` runs them in one;
-    restoring keeps one task's secrets from leaking into the next.
-    """
-    saved = dict(os.environ)
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    config: Config
+    store: Store
+    env: Mapping[str, str]
 
 
 @contextmanager
-def project() -> Iterator[tuple[Config, Store, dict[str, str]]]:
+def project() -> Iterator[Project]:
     """The configuration, an open store and the credentials, the way the CLI builds them."""
     from pathlib import Path
 
@@ -149,10 +152,57 @@ def project() -> Iterator[tuple[Config, Store, dict[str, str]]]:
     from reputation.store import Store
 
     env = env_from_connections(airflow_connection)
-    with environment(env):
-        config = load_config(Path(config_path()))
-        store = Store.open(config.resolved_database_url())
-        try:
-            yield config, store, env
-        finally:
-            store.close()
+    config = load_config(Path(config_path()))
+    store = Store.open(config.resolved_database_url(env))
+    try:
+        yield Project(config, store, env)
+    finally:
+        store.close()
+
+
+def task_failure(error: str, retryable: bool) -> Exception:
+    """The exception that tells Airflow whether to try a failed step again.
+
+    Rate limits and transient platform errors are worth another try (the cursor
+    was stored page by page, so a retry resumes); bad credentials and unreadable
+    answers fail at once. The step says which, as data.
+    """
+    from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+    return AirflowException(error) if retryable else AirflowFailException(error)
+
+
+def run_at(context: Mapping[str, Any]) -> datetime:
+    """When this run is for: its logical date, which a manual or REST trigger may leave out, else when it ran."""
+    logical: datetime | None = context.get("logical_date")
+    if logical is not None:
+        return logical
+    dag_run = context.get("dag_run")
+    run_after: datetime | None = getattr(dag_run, "run_after", None)
+    return run_after if run_after is not None else datetime.now(UTC)
+
+
+def dag_defaults(*, retries: int, retry_delay: timedelta, max_retry_delay: timedelta) -> dict[str, Any]:
+    """What every reputation DAG shares: no catch-up, one run at a time, backoff, and operations told of failures."""
+    from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
+
+    ops_alert = SlackWebhookNotifier(
+        slack_webhook_conn_id="slack_ops",
+        text=":red_circle: reputation: task {{ ti.task_id }}[{{ ti.map_index }}] of {{ dag.dag_id }} failed "
+        "({{ run_id }}, try {{ ti.try_number }})",
+    )
+    return {
+        "start_date": datetime(2026, 1, 1, tzinfo=UTC),
+        "catchup": False,
+        # Two runs at once would fetch with the same cursor, race on enrichment or write one page twice: wait instead.
+        "max_active_runs": 1,
+        "tags": ["reputation"],
+        "default_args": {
+            "owner": "reputation",
+            "retries": retries,
+            "retry_delay": retry_delay,
+            "retry_exponential_backoff": True,
+            "max_retry_delay": max_retry_delay,
+            "on_failure_callback": ops_alert,
+        },
+    }

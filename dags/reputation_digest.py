@@ -1,52 +1,37 @@
-"""Once a day: the digest of the day before, one mapped task per brand, in the brand's own time zone."""
+"""Once a day: the digest of the day before, one mapped task per brand, in the brand's own time zone.
+
+A run triggered by hand (CLI, REST, the UI) has no logical date: its digest is of
+the day before the moment it ran.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 import _settings
-from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
 from airflow.sdk import dag, get_current_context, task
-
-default_args: dict[str, Any] = {
-    "owner": "reputation",
-    "retries": 3,
-    "retry_delay": timedelta(minutes=2),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(minutes=30),
-    "on_failure_callback": SlackWebhookNotifier(
-        slack_webhook_conn_id="slack_ops",
-        text=":red_circle: reputation: the digest of {{ ti.map_index }} failed ({{ run_id }})",
-    ),
-}
 
 
 @dag(
     dag_id="reputation_digest",
-    schedule=_settings.setting("reputation_digest_schedule", "REPUTATION_DIGEST_SCHEDULE", "0 6 * * *"),
-    start_date=datetime(2026, 1, 1, tzinfo=UTC),
-    catchup=False,
-    max_active_runs=1,
-    default_args=default_args,
-    tags=["reputation"],
+    schedule=_settings.schedule("reputation_digest_schedule", "REPUTATION_DIGEST_SCHEDULE", "0 6 * * *"),
     doc_md=__doc__,
+    **_settings.dag_defaults(retries=3, retry_delay=timedelta(minutes=2), max_retry_delay=timedelta(minutes=30)),
 )
 def reputation_digest() -> None:
     @task(retries=0)
     def brands() -> list[str]:
-        with _settings.project() as (config, _store, _env):
-            return [brand.name for brand in config.brands]
+        with _settings.project() as p:
+            return [brand.name for brand in p.config.brands]
 
     @task(map_index_template="{{ brand }}")
     def digest(brand: str) -> str:
         """Write (and, with `digest.send`, send) the brand's digest of the day before the run."""
-        from reputation.alerting import load_alerting
+        from reputation import pipeline
 
-        logical: datetime = get_current_context()["logical_date"] or datetime.now(UTC)
-        with _settings.project() as (config, store, _env):
-            day = (logical.astimezone(config.brand(brand).zone) - timedelta(days=1)).date()
-            return str(load_alerting().digest(store, config, day, brand, config.digest.file_path(brand, day)))
+        run_at = _settings.run_at(get_current_context())
+        with _settings.project() as p:
+            return str(pipeline.digest(p.store, p.config, brand, run_at, p.env))
 
     digest.expand(brand=brands())
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from evals.cascade_sim import REGIMES, Simulated, simulate_regime
-from reputation.spread.prior import ANY_PLATFORM, Prior, Samples, fit
+from reputation.spread.prior import ANY_PLATFORM, QUANTILE_LEVEL, Prior, Samples, fit
 from reputation.spread.seismic import predict_flat
 
 AGES_HOURS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 24.0, 72.0)
@@ -93,7 +93,10 @@ def split(regime: str) -> tuple[Simulated, Simulated]:
 def build() -> Prior:
     parts = [samples_at(split(regime)[0], AGES_HOURS) for regime in REGIMES]
     counts = ", ".join(f"{name} {COUNT[name]} (seed {SEEDS[name]})" for name in REGIMES)
-    source = f"simulated cascades, evals/cascade_sim.py: {counts}; even-numbered cascades with final >= {MIN_FINAL}"
+    source = (
+        f"simulated cascades, evals/cascade_sim.py: {counts}; even-numbered cascades with final >= {MIN_FINAL};"
+        f" residual quantiles at {QUANTILE_LEVEL}"
+    )
     return fit(merge(parts), min_final=MIN_FINAL, source=source)
 
 

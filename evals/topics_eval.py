@@ -1,6 +1,6 @@
 """Topics and issues measured on labelled complaints: `python -m evals.topics_eval [--extra NAME=CSV ...]`.
 
-Every data set goes through `reputation analyze` (`reputation.analyze.analyze_file`), the path a new user
+Every data set goes through `reputation analyze` (`reputation.cli.analyze.analyze_file`), the path a new user
 takes, and beside it two baselines on the same MiniLM vectors: k-means told twice the true number of
 topics, and average linkage cut at cosine distance 0.6. For each, per level (issue, topic):
 

@@ -6,6 +6,7 @@ entry-point group below, so `reputation` never imports `alerts`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -37,11 +38,23 @@ class RaisedAlert:
 class Alerting(Protocol):
     """Rules -> incidents -> outbox -> channels, and the daily digest."""
 
-    def detect(self, store: Store, config: Config, now: datetime) -> list[RaisedAlert]: ...
+    # `env` holds the routes' secrets (webhook URLs, tokens, SMTP); None means the process environment,
+    # which is what the CLI has. The DAGs pass the values of their Airflow connections instead.
+    def detect(
+        self, store: Store, config: Config, now: datetime, env: Mapping[str, str] | None = None
+    ) -> list[RaisedAlert]: ...
 
-    def deliver(self, store: Store, config: Config, now: datetime) -> int: ...
+    def deliver(self, store: Store, config: Config, now: datetime, env: Mapping[str, str] | None = None) -> int: ...
 
-    def digest(self, store: Store, config: Config, day: date | None, brand: str | None, output: Path) -> Path: ...
+    def digest(
+        self,
+        store: Store,
+        config: Config,
+        day: date | None,
+        brand: str | None,
+        output: Path,
+        env: Mapping[str, str] | None = None,
+    ) -> Path: ...
 
     def serve(self, store: Store, host: str, port: int) -> None:
         """Answer Slack interactivity (acknowledge, assign, resolve) until interrupted."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from datetime import date
 from enum import IntEnum
 from pathlib import Path
@@ -351,8 +352,10 @@ class Config(_Strict):
                     raise ValueError(f"alerts.routes[{index}] ({route.name}) names unknown brand {name!r}")
         return self
 
-    def resolved_database_url(self) -> str:
-        return os.environ.get(DATABASE_URL_ENV) or self.database_url or DEFAULT_DATABASE_URL
+    def resolved_database_url(self, env: Mapping[str, str] | None = None) -> str:
+        """`env` is the caller's settings (the DAGs pass their connections'); the CLI's default is its process's."""
+        env = os.environ if env is None else env
+        return env.get(DATABASE_URL_ENV) or self.database_url or DEFAULT_DATABASE_URL
 
     def detractor_rule(self, brand: str | None) -> DetractorRule:
         """The brand's own detractor thresholds where it has them, else the global rule."""

@@ -42,7 +42,7 @@ class Enricher:
     def __init__(self, config: Config, predict: cascades.PredictFinal | None = cascades.predict_with_seismic) -> None:
         self.config = config
         self.predict = predict
-        # What predictions shrink toward: re-learned from the store's finished cascades once a day.
+        # What predictions shrink toward: the store's prior, learned from its finished cascades once a day.
         self.prior: Prior | None = None
         self.prior_day: date | None = None
         self.analyzers = {brand.name: SentimentAnalyzer(overrides=brand.lexicon) for brand in config.brands}
@@ -104,7 +104,7 @@ class Enricher:
         )
         mark_enriched(connection, [row.key for row in rows])
         if self.predict and self.prior_day != now.date():
-            self.prior, self.prior_day = cascades.learned_prior(connection, now), now.date()
+            self.prior, self.prior_day = cascades.current_prior(connection, now), now.date()
         measured = cascades.refresh(connection, set(cascade_of.values()), now, self.predict, self.prior)
         report.enriched += len(rows)
         report.complaints += len(complaints)

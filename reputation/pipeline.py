@@ -12,11 +12,12 @@ import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from reputation.alerting import Alerting, RaisedAlert
+from reputation.alerting import Alerting, RaisedAlert, load_alerting
 from reputation.config import Config, SourceConfig
 from reputation.connector import Connector, SourceSettings, load_connector
 from reputation.enrichment import Enricher, EnrichReport
@@ -41,6 +42,13 @@ class CollectResult:
     off_topic: int = 0
     problems: list[str] = field(default_factory=list)
     quarantined: list[str] = field(default_factory=list)
+    # Whether another try may succeed (a rate limit, a 5xx, a timeout), as the failure itself said;
+    # the scheduler decides on retries from this, never from the error's text.
+    retryable: bool = False
+
+    @property
+    def error(self) -> str | None:
+        return self.run.error
 
 
 class BrandAssigner:
@@ -119,6 +127,7 @@ def collect(store: Store, config: Config, source: SourceConfig, env: Mapping[str
         raise  # the store, not the source, failed: the cycle stops and says so
     except Exception as error:  # noqa: BLE001 - recorded and shown; the other sources go on
         result.run.error = scrub(f"{type(error).__name__}: {error}", secrets)
+        result.retryable = bool(getattr(error, "retryable", False))
         log.error("source %s failed: %s", source.name, result.run.error)
     record_run(store, result.run, utcnow())
     return result
@@ -155,6 +164,32 @@ def run_cycle(
     with store.available():
         collected = [collect(store, config, source, env) for source in config.sources if source.enabled]
         enriched = (enricher or Enricher(config)).run(store, utcnow(), progress)
-        alerts = alerting.detect(store, config, utcnow())
-        delivered = alerting.deliver(store, config, utcnow())
+        alerts = alerting.detect(store, config, utcnow(), env)
+        delivered = alerting.deliver(store, config, utcnow(), env)
     return CycleReport(collected, enriched, alerts, delivered)
+
+
+# The steps one by one, for a scheduler that runs each as its own task (the DAGs). `env` is the
+# settings channel: connection values and secrets arrive here as an argument, never through os.environ.
+
+
+def enabled_sources(config: Config) -> list[str]:
+    return [source.name for source in config.sources if source.enabled]
+
+
+def enrich(store: Store, config: Config) -> EnrichReport:
+    return Enricher(config).run(store, utcnow())
+
+
+def detect(store: Store, config: Config, env: Mapping[str, str]) -> list[RaisedAlert]:
+    return load_alerting().detect(store, config, utcnow(), env)
+
+
+def deliver(store: Store, config: Config, env: Mapping[str, str]) -> int:
+    return load_alerting().deliver(store, config, utcnow(), env)
+
+
+def digest(store: Store, config: Config, brand: str, run_at: datetime, env: Mapping[str, str]) -> Path:
+    """Write (and, with `digest.send`, send) the brand's digest of the day before `run_at`, in its time zone."""
+    day = (run_at.astimezone(config.brand(brand).zone) - timedelta(days=1)).date()
+    return load_alerting().digest(store, config, day, brand, config.digest.file_path(brand, day), env)

@@ -283,7 +283,7 @@ def analyze(
 
 @cascades_app.command("predict")
 def cascades_predict(
-    file: Annotated[Path, typer.Argument(help="CSV with columns cascade_id,time,followers")],
+    file: Annotated[Path, typer.Argument(help="CSV with columns cascade_id,time,followers, or .jsonl")],
     observe: Annotated[float, typer.Option("--observe", help="seconds since each root post to use")],
 ) -> None:
     """Predicted final size of each cascade in an event file, with its 90% range, one JSON line each."""

@@ -1,7 +1,8 @@
 """Final-size predictions for every cascade in a CSV of reshare events.
 
 The file has the header ``cascade_id,time,followers`` (other columns are
-ignored, order is free): ``time`` is seconds since the cascade's root post and
+ignored, order is free), or is JSON lines (``.jsonl``/``.ndjson``: one object per
+event with those keys, ``followers`` possibly null or absent): ``time`` is seconds since the cascade's root post and
 ``followers`` may be empty.  Rows may come in any order.  Per cascade, the root
 is its first row (in file order) with time 0; a cascade without such a row gets
 a root with an unknown follower count.  Rows after ``observe_seconds`` are not
@@ -21,10 +22,11 @@ SEISMIC's own verdict.
 from __future__ import annotations
 
 import csv
+import json
 import math
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -36,6 +38,7 @@ from reputation.spread.seismic import DEFAULT_PARAMS, SeismicParams, predict_man
 _COLUMNS = ("cascade_id", "time", "followers")
 _MISSING = {"", "na", "n/a", "nan", "null", "none"}
 _BATCH = 20_000  # cascades predicted per vectorised call
+_JSON_LINES = {".jsonl", ".ndjson"}
 
 
 class _Cascade:
@@ -57,24 +60,45 @@ def _number(text: str, what: str, line: int, path: Path) -> float:
     return value
 
 
+def _csv_rows(handle: TextIO, path: Path) -> Iterator[tuple[int, str, str, str]]:
+    """(line, cascade_id, time, followers) of each non-blank CSV row."""
+    reader = csv.reader(handle)
+    header = [name.strip().lower() for name in next(reader, [])]
+    missing = [name for name in _COLUMNS if name not in header]
+    if missing:
+        raise InputError(f"{path}: header must name {', '.join(_COLUMNS)} (missing {', '.join(missing)})")
+    at = [header.index(name) for name in _COLUMNS]
+    for row in reader:
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) <= max(at):
+            raise InputError(f"{path}, line {reader.line_num}: expected {len(header)} fields, got {len(row)}")
+        key, time_text, followers_text = (row[i].strip() for i in at)
+        yield reader.line_num, key, time_text, followers_text
+
+
+def _jsonl_rows(handle: TextIO, path: Path) -> Iterator[tuple[int, str, str, str]]:
+    """The same from JSON lines: one object per event with the same three keys (followers may be null)."""
+    for line, text in enumerate(handle, start=1):
+        if not text.strip():
+            continue
+        try:
+            item = json.loads(text)
+        except json.JSONDecodeError:
+            raise InputError(f"{path}, line {line}: not a JSON object") from None
+        if not isinstance(item, dict) or "cascade_id" not in item or "time" not in item:
+            raise InputError(f"{path}, line {line}: an event needs cascade_id and time")
+        followers = item.get("followers")
+        yield line, str(item["cascade_id"]).strip(), str(item["time"]), "" if followers is None else str(followers)
+
+
 def _read(path: Path, observe_seconds: float) -> dict[str, _Cascade]:
     limit = 0.0 if math.isnan(observe_seconds) else max(observe_seconds, 0.0)
     cascades: dict[str, _Cascade] = {}
+    rows = _jsonl_rows if path.suffix.lower() in _JSON_LINES else _csv_rows
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            header = [name.strip().lower() for name in next(reader, [])]
-            missing = [name for name in _COLUMNS if name not in header]
-            if missing:
-                raise InputError(f"{path}: header must name {', '.join(_COLUMNS)} (missing {', '.join(missing)})")
-            at = [header.index(name) for name in _COLUMNS]
-            for row in reader:
-                line = reader.line_num
-                if not row or all(not cell.strip() for cell in row):
-                    continue
-                if len(row) <= max(at):
-                    raise InputError(f"{path}, line {line}: expected {len(header)} fields, got {len(row)}")
-                key, time_text, followers_text = (row[i].strip() for i in at)
+            for line, key, time_text, followers_text in rows(handle, path):
                 seconds = _number(time_text, "time", line, path)
                 followers = (
                     None if followers_text.lower() in _MISSING else _number(followers_text, "followers", line, path)

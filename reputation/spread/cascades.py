@@ -8,6 +8,7 @@ key and moved when the parent shows up, so arrival order does not matter.
 from __future__ import annotations
 
 import bisect
+import json
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from reputation.spread.forecast import forecast
 from reputation.spread.prior import Prior, Samples, fit, recent_share, shipped
 from reputation.store import as_utc, upsert
 from reputation.store.queries import enriched_mentions
-from reputation.store.schema import authors, cascades, enrichments, mentions
+from reputation.store.schema import authors, cascades, enrichments, mentions, spread_priors
 
 _CONVERSATION_KINDS = {"reply", "comment", "quote"}
 SERIES_POINTS = 72
@@ -30,6 +31,7 @@ FINISHED_AFTER = timedelta(days=7)  # a cascade this long without events counts 
 HISTORY_AGES_HOURS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 24.0, 72.0)  # ages at which finished cascades are replayed
 HISTORY_LIMIT = 2000  # most recent finished cascades the store's own prior learns from
 HISTORY_MIN_FINAL = 10  # the shipped prior's population too: cascades that became a story
+RELEARN_AFTER = timedelta(days=1)  # the store's prior is learned again when it is this old
 
 
 @dataclass(frozen=True)
@@ -234,6 +236,26 @@ def predict_with_seismic(measured: Measured, now: datetime, prior: Prior) -> lis
     ]
 
 
+def current_prior(connection: Connection, now: datetime) -> Prior:
+    """The store's own prior over the shipped one, learned again once it is a day old.
+
+    Learning replays up to ``HISTORY_LIMIT`` cascades (seconds of work), so the result is
+    kept in the store: every process (an Airflow task, a CLI run) reuses the day's.
+    """
+    row = connection.execute(select(spread_priors).where(spread_priors.c.key == "store")).one_or_none()
+    if row is not None and now - as_utc(row.learned_at) < RELEARN_AFTER:
+        return Prior.from_json(json.dumps(row.prior)).over(shipped())
+    own = _own_prior(connection, now, shipped())
+    upsert(
+        connection,
+        spread_priors,
+        [{"key": "store", "prior": json.loads(own.to_json()), "learned_at": now}],
+        keys=["key"],
+        update=["prior", "learned_at"],
+    )
+    return own.over(shipped())
+
+
 def learned_prior(connection: Connection, now: datetime, base: Prior | None = None) -> Prior:
     """The store's finished cascades, replayed at ``HISTORY_AGES_HOURS``, over ``base`` (the shipped prior).
 
@@ -241,6 +263,11 @@ def learned_prior(connection: Connection, now: datetime, base: Prior | None = No
     from the shipped prior and its own history takes over cell by cell.
     """
     base = base if base is not None else shipped()
+    return _own_prior(connection, now, base).over(base)
+
+
+def _own_prior(connection: Connection, now: datetime, base: Prior) -> Prior:
+    """The cells the store's finished cascades support (none when it has too few)."""
     rows = connection.execute(
         select(cascades.c.root_key, cascades.c.size)
         .where(cascades.c.last_event_at < now - FINISHED_AFTER, cascades.c.size >= HISTORY_MIN_FINAL)
@@ -248,7 +275,7 @@ def learned_prior(connection: Connection, now: datetime, base: Prior | None = No
         .limit(HISTORY_LIMIT)
     ).all()
     if not rows:
-        return base
+        return Prior(level=base.level, max_ratio=base.max_ratio, source="store", min_final=HISTORY_MIN_FINAL)
     events = load_events(connection, [row.root_key for row in rows])
     platforms: list[str] = []
     ages: list[float] = []
@@ -271,8 +298,7 @@ def learned_prior(connection: Connection, now: datetime, base: Prior | None = No
         seismic_final=np.array([result.predicted_final for result in raw]),
         final=np.array(finals),
     )
-    own = fit(samples, level=base.level, max_ratio=base.max_ratio, min_final=HISTORY_MIN_FINAL, source="store")
-    return own.over(base)
+    return fit(samples, level=base.level, max_ratio=base.max_ratio, min_final=HISTORY_MIN_FINAL, source="store")
 
 
 def load_events(connection: Connection, root_keys: Iterable[str], size: int = 500) -> dict[str, list[CascadeEvent]]:

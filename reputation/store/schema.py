@@ -186,6 +186,14 @@ cascades = Table(
     Column("updated_at", Timestamp, nullable=False),
 )
 
+spread_priors = Table(
+    "spread_priors",
+    metadata,
+    Column("key", String(40), primary_key=True, comment="whose history: 'store'"),
+    Column("prior", JSON, nullable=False, comment="reputation.spread.prior.Prior as JSON: the cells learned"),
+    Column("learned_at", Timestamp, nullable=False),
+)
+
 connector_state = Table(
     "connector_state",
     metadata,

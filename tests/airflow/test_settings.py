@@ -1,7 +1,10 @@
-"""Airflow connections become the environment the CLI reads; connector failures become retry decisions."""
+"""Airflow connections become the settings the steps receive; a failure's `retryable` becomes the retry decision."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -58,29 +61,55 @@ def test_settings_come_from_the_environment_before_the_default(monkeypatch: pyte
     assert _settings.config_path() == "/etc/reputation.yaml"
 
 
-def test_the_environment_is_restored_after_a_step(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_project_hands_its_secrets_over_as_an_argument_and_never_through_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import os
 
+    (tmp_path / "reputation.yaml").write_text("brands: [{name: Voltmart}]\n", encoding="utf-8")
+    database = f"sqlite:///{tmp_path / 'from-connection.db'}"
+    monkeypatch.setenv("REPUTATION_CONFIG", str(tmp_path / "reputation.yaml"))
+    monkeypatch.delenv("REPUTATION_DATABASE_URL", raising=False)
     monkeypatch.delenv("SLACK_WEBHOOK_URL", raising=False)
-    with _settings.environment({"SLACK_WEBHOOK_URL": "secret"}):
-        assert os.environ["SLACK_WEBHOOK_URL"] == "secret"
-    assert "SLACK_WEBHOOK_URL" not in os.environ
+    monkeypatch.setenv("AIRFLOW_CONN_REPUTATION_DB", json.dumps({"conn_type": "generic", "extra": {"url": database}}))
+    monkeypatch.setenv("AIRFLOW_CONN_SLACK_ALERTS", json.dumps({"conn_type": "slackwebhook", "password": "T0/B0/XX"}))
+    with _settings.project() as project:
+        assert project.env["SLACK_WEBHOOK_URL"] == "https://hooks.slack.com/services/T0/B0/XX"
+        assert str(project.store.engine.url) == database  # the connection's database, opened for the steps
+        assert "SLACK_WEBHOOK_URL" not in os.environ and "REPUTATION_DATABASE_URL" not in os.environ
+    assert (tmp_path / "from-connection.db").is_file()
 
 
-@pytest.mark.parametrize(
-    ("recorded", "retried"),
-    [
-        ("RateLimited: x: rate limited, retry after 900s", True),
-        ("Transient: x: 503 Service Unavailable", True),
-        ("AuthenticationFailed: x: 401 Unauthorized", False),
-        ("BadResponse: x: a pagination loop", False),
-        ("InputError: replay file missing.jsonl does not exist", False),
-    ],
-)
-def test_transient_failures_are_retried_and_bad_credentials_are_not(recorded: str, retried: bool) -> None:
-    import reputation_ingest
-    from airflow.sdk.exceptions import AirflowFailException
+@pytest.mark.parametrize("retryable", [True, False])
+def test_a_step_that_may_succeed_on_another_try_is_retried_and_one_that_cannot_fails_at_once(retryable: bool) -> None:
+    from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-    error = reputation_ingest.collect_failure(recorded)
-    assert isinstance(error, AirflowFailException) is not retried
-    assert str(error) == recorded
+    error = _settings.task_failure("RateLimited: x: rate limited, retry after 900s", retryable)
+    assert isinstance(error, AirflowException)
+    assert isinstance(error, AirflowFailException) is not retryable
+    assert str(error) == "RateLimited: x: rate limited, retry after 900s"
+
+
+def test_a_run_without_a_logical_date_is_for_the_moment_it_ran() -> None:
+    scheduled = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
+    triggered = datetime(2026, 11, 2, 14, 3, tzinfo=UTC)
+    # A scheduled run carries its logical date; a manual or REST trigger may carry none, or leave the key out.
+    assert _settings.run_at({"logical_date": scheduled, "dag_run": SimpleNamespace(run_after=triggered)}) == scheduled
+    assert _settings.run_at({"logical_date": None, "dag_run": SimpleNamespace(run_after=triggered)}) == triggered
+    assert _settings.run_at({"dag_run": SimpleNamespace(run_after=triggered)}) == triggered
+    before = datetime.now(UTC)
+    assert before <= _settings.run_at({}) <= datetime.now(UTC)
+
+
+def test_every_dag_shares_one_set_of_defaults() -> None:
+    defaults = _settings.dag_defaults(retries=2, retry_delay=timedelta(minutes=1), max_retry_delay=timedelta(hours=1))
+    assert defaults["catchup"] is False and defaults["max_active_runs"] == 1
+    assert defaults["default_args"]["retries"] == 2
+    assert defaults["default_args"]["on_failure_callback"].slack_webhook_conn_id == "slack_ops"
+
+
+def test_a_schedule_of_none_leaves_the_dag_to_its_triggers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REPUTATION_INGEST_SCHEDULE", raising=False)
+    assert _settings.schedule("x", "REPUTATION_INGEST_SCHEDULE", "*/5 * * * *") == "*/5 * * * *"
+    monkeypatch.setenv("REPUTATION_INGEST_SCHEDULE", "None")
+    assert _settings.schedule("x", "REPUTATION_INGEST_SCHEDULE", "*/5 * * * *") is None

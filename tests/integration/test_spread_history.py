@@ -70,6 +70,13 @@ def test_the_store_history_takes_over_its_cells_and_predictions_carry_an_interva
     assert learned.lookup("x", *far) == shipped().lookup("x", *far)
     assert own != base
 
+    # Kept in the store for a day, so each process (an Airflow task) need not learn it again.
+    with store.transaction() as connection:
+        assert cascades.current_prior(connection, later) == learned
+        connection.execute(cascade_table.update().values(size=0))  # the history is gone...
+        assert cascades.current_prior(connection, later + timedelta(hours=23)) == learned  # ...but kept for the day
+        assert cascades.current_prior(connection, later + timedelta(days=1)).cells == shipped().cells
+
     # A new cascade like them, 1 h old with 2 replies: the store's history says it grows ~14x.
     _save_cascade(store, "new", start_minutes=10_000)
     now = BASE_TIME + timedelta(minutes=10_000 + 60)

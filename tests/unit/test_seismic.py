@@ -305,6 +305,27 @@ def test_predict_csv_rejects_bad_rows(tmp_path: Path, text: str, message: str) -
         list(predict_csv(_write(tmp_path, text), HOUR))
 
 
+def test_predict_jsonl_reads_like_the_csv(tmp_path: Path) -> None:
+    csv_path = _write(tmp_path, "cascade_id,time,followers\na,0,1000\na,120,7\na,30,\nb,0,\nb,10,20\na,7200,9\n")
+    events = [
+        {"cascade_id": "a", "time": 0, "followers": 1000},
+        {"cascade_id": "a", "time": 120, "followers": 7},
+        {"cascade_id": "a", "time": 30, "followers": None},
+        {"cascade_id": "b", "time": 0},
+        {"cascade_id": "b", "time": 10.0, "followers": 20},
+        {"cascade_id": "a", "time": 7200, "followers": 9},
+    ]
+    jsonl_path = tmp_path / "events.jsonl"
+    jsonl_path.write_text("\n".join(json.dumps(event) for event in events) + "\n\n")
+    assert list(predict_csv(jsonl_path, HOUR)) == list(predict_csv(csv_path, HOUR))
+    jsonl_path.write_text('{"cascade_id": "a", "time": 0}\n[1, 2]\n')
+    with pytest.raises(InputError, match="line 2"):
+        list(predict_csv(jsonl_path, HOUR))
+    jsonl_path.write_text('{"cascade_id": "a", "time": "soon"}\n')
+    with pytest.raises(InputError, match="line 1"):
+        list(predict_csv(jsonl_path, HOUR))
+
+
 def test_predict_csv_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InputError):
         list(predict_csv(tmp_path / "nope.csv", HOUR))

@@ -60,11 +60,16 @@ def test_the_interval_holds_about_as_often_as_it_says_on_fresh_cascades_like_the
         seismic = (observed + 1) * np.exp(growth + rng.normal(0, 0.5, count)) - 1
         return observed, final, seismic
 
-    prior = fit(_samples(*draw(3000)))
+    history = _samples(*draw(3000))
+    exact = fit(history, quantile_level=0.9)  # no margin: the residual quantiles at the level claimed
     observed, final, seismic = draw(3000)
-    result = forecast(prior, ["x"] * 3000, np.full(3000, HOUR), observed, np.full(3000, 0.3), seismic)
+    result = forecast(exact, ["x"] * 3000, np.full(3000, HOUR), observed, np.full(3000, 0.3), seismic)
     inside = (result.low <= final) & (final <= result.high)
-    assert abs(inside.mean() - prior.level) < 0.03
+    assert abs(inside.mean() - 0.9) < 0.03
+    # The default keeps a margin for cascades unlike the history: on like ones it holds a little more often.
+    result = forecast(fit(history), ["x"] * 3000, np.full(3000, HOUR), observed, np.full(3000, 0.3), seismic)
+    wider = (result.low <= final) & (final <= result.high)
+    assert fit(history).level == 0.9 and 0.9 < wider.mean() < 0.97
     assert np.all(result.low <= result.predicted_final) and np.all(result.predicted_final <= result.high)
     assert np.all(result.low >= observed)
 

@@ -1,4 +1,5 @@
-"""Cascades: the interval around the predicted final size, and whether it is uncertain
+"""Cascades: the interval around the predicted final size, whether it is uncertain, and the
+spread prior learned from the store's finished cascades
 
 Revision ID: 0009
 Revises: 0008
@@ -31,9 +32,18 @@ def upgrade() -> None:
                 "prediction_uncertain", sa.Boolean(), nullable=True, comment="the forecast is too loose to act on"
             )
         )
+    op.create_table(
+        "spread_priors",
+        sa.Column("key", sa.String(40), primary_key=True, comment="whose history: 'store'"),
+        sa.Column(
+            "prior", sa.JSON(), nullable=False, comment="reputation.spread.prior.Prior as JSON: the cells learned"
+        ),
+        sa.Column("learned_at", sa.DateTime(timezone=True), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("spread_priors")
     with op.batch_alter_table("cascades") as batch:
         batch.drop_column("prediction_uncertain")
         batch.drop_column("predicted_high")
