@@ -25,6 +25,7 @@ from rich.text import Text
 from reputation.errors import InputError
 from reputation.issues import Complaint, IssueClusterer
 from reputation.issues.topics import resolve as resolve_topic
+from reputation.issues.topics import topic_and_issue
 from reputation.text.embeddings import Embedder, default_embedder
 from reputation.text.intent import detect_intent
 from reputation.text.sentiment import SentimentAnalyzer, raw_vader
@@ -117,7 +118,7 @@ class AnalyzeReport:
             lines.append(f"issues: {len(self.issues)} (largest first); unsorted: {self.unsorted} texts")
             lines.append(f"  {'size':>6}  {'neg':>4}  topic > issue / examples")
             for issue in self.issues[:ISSUES_SHOWN]:
-                name = f"{issue.topic_label} > {issue.label}" if issue.topic_label else issue.label
+                name = topic_and_issue(issue.topic_label, issue.label)
                 lines.append(f"  {issue.size:>6}  {issue.negative_share:>4.0%}  {name}  [{issue.id}]")
                 lines += [f"                - {example[:100]}" for example in issue.examples[:2]]
         if self.output is not None:

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Select, insert, select, update
 
 from reputation.config import Config
 from reputation.issues.catalog import is_live
-from reputation.issues.clustering import MAX_LIVE_ISSUES, Complaint, Issue, IssueClusterer
+from reputation.issues.clustering import ISSUE_FADES_AFTER, MAX_LIVE_ISSUES, Complaint, Issue, IssueClusterer
 from reputation.issues.splits import REVIEW_SAMPLE, Split, issues_to_review, review
 from reputation.issues.topics import Topic
 from reputation.keywords import subject_terms
@@ -54,9 +54,11 @@ class IssueLifecycle:
             )
         ]
         embedder = self._clusterer_embedder
-        # Topics are few (a brand's live issues group into tens): the live ones are loaded whole.
+        # Topics are fewer than live issues; like them, only the recent ones are loaded, however long the history.
+        recent = topics.c.last_seen_at >= now - ISSUE_FADES_AFTER
         live_topics = [
-            _topic_from_row(row) for row in connection.execute(select(topics).where(topics.c.merged_into.is_(None)))
+            _topic_from_row(row)
+            for row in connection.execute(select(topics).where(topics.c.merged_into.is_(None), recent))
         ]
         chosen = {
             (row.brand or None): row.join_similarity
