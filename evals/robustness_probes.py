@@ -236,7 +236,7 @@ def probe_appends(folder: Path, database_url: str, lines: int = 400) -> dict[str
                 handle.write(data[position : position + size])
             position += size
             step += 1
-            time.sleep(0.05)
+            time.sleep(0.3)  # slow enough for several runs to read the file mid-write
         done.set()
 
     threading.Thread(target=writer, daemon=True).start()
