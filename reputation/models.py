@@ -34,8 +34,8 @@ class Kind(StrEnum):
 
 
 # Bidi overrides and isolates turn a handle around in a Slack title or a
-# terminal ("\u202egnp.exe"); other controls (NUL, escapes) corrupt both.
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# terminal ("\u202egnp.exe"); other controls (escapes, line breaks) corrupt both.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_text(text: str) -> str:

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from reputation.models import Author, clean_json, clean_label
 from tests.factories import mention
 
-BIDI_AND_CONTROLS = "\x00\x1b\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"
+BIDI_AND_CONTROLS = "\x00\x1b\n\r\t\x85\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"
 
 
 @given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=()) | st.sampled_from(BIDI_AND_CONTROLS)))
