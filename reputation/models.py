@@ -6,6 +6,7 @@ A connector turns one platform's payload into `Mention`s; everything downstream
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -65,6 +66,8 @@ def clean_json(value: Any, depth: int = 0) -> Any:
         return [clean_json(item, depth + 1) for item in value]
     if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
         return str(value)  # SQLite's JSON and many readers stop at 64 bits; the digits are kept
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # NaN and Infinity are not JSON: PostgreSQL refuses them
     return value
 
 

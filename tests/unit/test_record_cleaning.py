@@ -51,4 +51,5 @@ def test_values_past_the_store_s_columns_are_refused_as_the_record_s_error(field
 
 
 def test_raw_payload_strings_keys_and_huge_numbers_are_made_storable() -> None:
-    assert clean_json({"k\x00": ["\ud800", 2**64, 5, True, None]}) == {"k\ufffd": ["?", str(2**64), 5, True, None]}
+    cleaned = clean_json({"k\x00": ["\ud800", 2**64, 5, True, None, float("nan"), 1.5]})
+    assert cleaned == {"k\ufffd": ["?", str(2**64), 5, True, None, "nan", 1.5]}
