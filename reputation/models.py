@@ -6,6 +6,7 @@ A connector turns one platform's payload into `Mention`s; everything downstream
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -34,8 +35,8 @@ class Kind(StrEnum):
 
 
 # Bidi overrides and isolates turn a handle around in a Slack title or a
-# terminal ("\u202egnp.exe"); other controls (NUL, escapes) corrupt both.
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# terminal ("\u202egnp.exe"); other controls (escapes, line breaks) corrupt both.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_text(text: str) -> str:
@@ -65,6 +66,8 @@ def clean_json(value: Any, depth: int = 0) -> Any:
         return [clean_json(item, depth + 1) for item in value]
     if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
         return str(value)  # SQLite's JSON and many readers stop at 64 bits; the digits are kept
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # NaN and Infinity are not JSON: PostgreSQL refuses them
     return value
 
 

@@ -16,6 +16,7 @@ import json
 import logging
 import socket
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -41,19 +42,30 @@ class BoundedHTTPServer(HTTPServer):
         super().__init__(address, handler)
         self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="serve")
         self._slots = threading.BoundedSemaphore(WORKERS + QUEUED)
+        self._budgets: dict[int, float] = {}
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self._slots.acquire(blocking=False):
             self._refuse(request)
             return
-        self._pool.submit(self._work, request, client_address)
+        self._pool.submit(self._work, request, client_address, time.monotonic())
 
-    def _work(self, request: Any, client_address: Any) -> None:
+    def budget(self, request: Any) -> float:
+        """Seconds the connection may still take, counted from its accept, not from when a worker got to it.
+
+        Otherwise each stalled connection waiting in the queue would hold a
+        worker for a whole timeout of its own once its turn came.
+        """
+        return self._budgets.get(id(request), SOCKET_TIMEOUT_SECONDS)
+
+    def _work(self, request: Any, client_address: Any, accepted: float) -> None:
+        self._budgets[id(request)] = max(SOCKET_TIMEOUT_SECONDS - (time.monotonic() - accepted), 0.2)
         try:
             self.finish_request(request, client_address)
         except Exception:  # noqa: BLE001 - one bad connection must not end the worker
             self.handle_error(request, client_address)
         finally:
+            self._budgets.pop(id(request), None)
             self.shutdown_request(request)
             self._slots.release()
 
@@ -91,6 +103,12 @@ def make_server(
 ) -> BoundedHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         timeout = SOCKET_TIMEOUT_SECONDS  # a half-sent request frees its worker after this
+
+        def setup(self) -> None:
+            super().setup()
+            budget = getattr(self.server, "budget", None)
+            if budget is not None:
+                self.connection.settimeout(budget(self.request))
 
         def _reply(self, status: int, body: dict[str, Any]) -> None:
             data = json.dumps(body).encode()

@@ -29,7 +29,7 @@ hostile_int = st.one_of(
     st.integers(-(2**70), 2**70), st.sampled_from([2**31 - 1, 2**31, 2**63 - 1, 2**63, -(2**63) - 1])
 )
 json_values = st.recursive(
-    st.none() | st.booleans() | hostile_int | hostile_text,
+    st.none() | st.booleans() | hostile_int | st.floats() | hostile_text,
     lambda children: st.lists(children, max_size=3) | st.dictionaries(hostile_text, children, max_size=3),
     max_leaves=12,
 )

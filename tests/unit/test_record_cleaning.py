@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from reputation.models import Author, clean_json, clean_label
 from tests.factories import mention
 
-BIDI_AND_CONTROLS = "\x00\x1b\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"
+BIDI_AND_CONTROLS = "\x00\x1b\n\r\t\x85\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"
 
 
 @given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=()) | st.sampled_from(BIDI_AND_CONTROLS)))
@@ -51,4 +51,5 @@ def test_values_past_the_store_s_columns_are_refused_as_the_record_s_error(field
 
 
 def test_raw_payload_strings_keys_and_huge_numbers_are_made_storable() -> None:
-    assert clean_json({"k\x00": ["\ud800", 2**64, 5, True, None]}) == {"k\ufffd": ["?", str(2**64), 5, True, None]}
+    cleaned = clean_json({"k\x00": ["\ud800", 2**64, 5, True, None, float("nan"), 1.5]})
+    assert cleaned == {"k\ufffd": ["?", str(2**64), 5, True, None, "nan", 1.5]}
