@@ -18,6 +18,7 @@ from sqlalchemy import Connection, func, select
 
 from reputation.config import Config, IssueSpikeRule, Severity
 from reputation.issues.trends import TrendParams, issue_trends
+from reputation.replies.owned import OwnedAccounts
 from reputation.spread.spikes import SpikeParams, detect_volume_spike
 from reputation.store import as_utc
 from reputation.store.schema import authors, cascades, enrichments, issues, mentions, source_runs
@@ -51,11 +52,13 @@ def person_of(handle: str) -> str:
 
 def detractor_posts(connection: Connection, config: Config, now: datetime) -> list[Finding]:
     """Negative posts that reach people: a big audience, a growing cascade or a predicted blow-up."""
+    # The brand's own accounts speak for it: never a detractor, never a critic.
+    not_owned = OwnedAccounts.from_config(config).not_owned()
     loudest_critic = (
         select(func.max(authors.c.followers))
         .select_from(enrichments.join(mentions, mentions.c.key == enrichments.c.mention_key))
         .join(authors, authors.c.key == mentions.c.author_key)
-        .where(enrichments.c.cascade_key == cascades.c.root_key, enrichments.c.sentiment == "negative")
+        .where(enrichments.c.cascade_key == cascades.c.root_key, enrichments.c.sentiment == "negative", not_owned)
         .scalar_subquery()
     )
     query = (
@@ -79,7 +82,7 @@ def detractor_posts(connection: Connection, config: Config, now: datetime) -> li
         .join(enrichments, enrichments.c.mention_key == mentions.c.key)
         .join(authors, authors.c.key == mentions.c.author_key)
         .outerjoin(issues, issues.c.id == enrichments.c.issue_id)
-        .where(cascades.c.last_event_at >= now - ACTIVE_WINDOW, enrichments.c.sentiment == "negative")
+        .where(cascades.c.last_event_at >= now - ACTIVE_WINDOW, enrichments.c.sentiment == "negative", not_owned)
     )
     findings = []
     for row in connection.execute(query):
@@ -139,7 +142,11 @@ def detractor_posts(connection: Connection, config: Config, now: datetime) -> li
 
 
 def complaints_by_person(
-    connection: Connection, start: datetime, end: datetime | None = None, brand: str | None = None
+    connection: Connection,
+    start: datetime,
+    end: datetime | None = None,
+    brand: str | None = None,
+    owned: OwnedAccounts | None = None,
 ) -> dict[tuple[str | None, str], list[Any]]:
     """Negative original posts since `start` (before `end`), oldest first, per (brand, person).
 
@@ -170,6 +177,8 @@ def complaints_by_person(
         query = query.where(mentions.c.created_at < end)
     if brand is not None:
         query = query.where(mentions.c.brand == brand)
+    if owned is not None and owned.brands:
+        query = query.where(owned.not_owned())  # the brand's own posts are no complaint
     by_person: dict[tuple[str | None, str], list[Any]] = defaultdict(list)
     for row in connection.execute(query):
         by_person[(row.brand, person_of(row.handle) or row.author_key)].append(row)
@@ -180,7 +189,9 @@ def repeat_complainers(connection: Connection, config: Config, now: datetime) ->
     rule = config.alerts.rules.repeat_complainer
     if not rule.enabled:
         return []
-    by_person = complaints_by_person(connection, now - timedelta(days=rule.window_days))
+    by_person = complaints_by_person(
+        connection, now - timedelta(days=rule.window_days), owned=OwnedAccounts.from_config(config)
+    )
     findings = []
     for (brand, person), posts in by_person.items():
         # Occasions, not posts: follow-ups inside one thread are one complaint.

@@ -34,6 +34,7 @@ CONFIG_PATH_ENV = "REPUTATION_CONFIG"
 DEFAULT_DATABASE_URL = "sqlite:///reputation.db"
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
+_PLATFORM = re.compile(r"^[a-z0-9_\-]+$")  # as Mention.platform
 
 
 class Severity(IntEnum):
@@ -102,6 +103,40 @@ class BrandConfig(_Strict):
         default_factory=dict, description="sentiment overrides, word or phrase -> valence on -4..4"
     )
     detractor: DetractorRule | None = Field(default=None, description="this brand's own detractor thresholds")
+    owned_accounts: list[str] = Field(
+        default_factory=list, description="the brand's own accounts as platform:handle; their posts are its answers"
+    )
+    response_sla: dict[str, int] | None = Field(
+        default=None, description="minutes per severity before a complaint counts as unanswered (else the rule's)"
+    )
+
+    @field_validator("owned_accounts")
+    @classmethod
+    def _platform_handles(cls, value: list[str]) -> list[str]:
+        seen: set[str] = set()
+        normalized = []
+        for index, account in enumerate(value):
+            platform, sep, handle = account.strip().partition(":")
+            platform, handle = platform.strip().lower(), handle.strip()
+            if not sep or not platform or not handle:
+                raise ValueError(f"item {index + 1} ({account!r}): write platform:handle, like x:VoltmartHelp")
+            if not _PLATFORM.match(platform):
+                raise ValueError(f"item {index + 1} ({account!r}): {platform!r} is not a platform name")
+            if handle.startswith("@"):
+                raise ValueError(f"item {index + 1} ({account!r}): leave out the @ (x:{handle[1:]})")
+            if any(ch.isspace() for ch in handle):
+                raise ValueError(f"item {index + 1} ({account!r}): a handle has no spaces")
+            key = f"{platform}:{handle.lower()}"
+            if key in seen:
+                raise ValueError(f"item {index + 1} ({account!r}) appears twice")
+            seen.add(key)
+            normalized.append(f"{platform}:{handle}")
+        return normalized
+
+    @field_validator("response_sla")
+    @classmethod
+    def _sla_minutes(cls, value: dict[str, int] | None) -> dict[str, int] | None:
+        return None if value is None else _severity_minutes("response_sla", value)
 
     @field_validator("timezone")
     @classmethod
@@ -194,12 +229,34 @@ class CollectionGapRule(_Strict):
     severity: SeverityField = Severity.MEDIUM
 
 
+class UnansweredComplaintRule(_Strict):
+    """A complaint (or detractor post) that no owned account answered within the response SLA."""
+
+    enabled: bool = True
+    response_sla: dict[str, int] = Field(
+        default_factory=lambda: {"critical": 30, "high": 60, "medium": 240, "low": 1440},
+        description="minutes per severity; a brand's own response_sla replaces it",
+    )
+    severity: SeverityField = Severity.MEDIUM
+    max_age_hours: int = Field(
+        default=24, ge=1, description="older complaints are left to the digest: on a first import none is news"
+    )
+    min_followers: int = Field(default=0, ge=0, description="only complaints by authors with this many followers")
+    require_needs_help: bool = Field(default=False, description="only complaints that ask for help")
+
+    @field_validator("response_sla")
+    @classmethod
+    def _sla_minutes(cls, value: dict[str, int]) -> dict[str, int]:
+        return _severity_minutes("response_sla", value)
+
+
 class AlertRules(_Strict):
     detractor: DetractorRule = DetractorRule()
     repeat_complainer: RepeatComplainerRule = RepeatComplainerRule()
     issue_spike: IssueSpikeRule = IssueSpikeRule()
     volume_spike: VolumeSpikeRule = VolumeSpikeRule()
     collection_gap: CollectionGapRule = CollectionGapRule()
+    unanswered_complaint: UnansweredComplaintRule = UnansweredComplaintRule()
 
 
 class Route(_Strict):
@@ -324,6 +381,12 @@ class Config(_Strict):
             for name in source.brands:
                 if name not in brands:
                     raise ValueError(f"sources[{index}] ({source.name}) names unknown brand {name!r}")
+        owner: dict[str, str] = {}
+        for brand in self.brands:
+            for account in brand.owned_accounts:
+                first = owner.setdefault(account.lower(), brand.name)
+                if first != brand.name:
+                    raise ValueError(f"owned account {account!r} belongs to both {first!r} and {brand.name!r}")
         for index, route in enumerate(self.alerts.routes):
             for name in route.brands:
                 if name not in brands:
@@ -340,6 +403,13 @@ class Config(_Strict):
                 return candidate.detractor
         return self.alerts.rules.detractor
 
+    def response_sla_minutes(self, brand: str | None, severity: Severity) -> int | None:
+        """Minutes a complaint of this severity may wait for the brand's first public answer."""
+        for candidate in self.brands:
+            if candidate.name == brand and candidate.response_sla is not None:
+                return candidate.response_sla.get(str(severity))
+        return self.alerts.rules.unanswered_complaint.response_sla.get(str(severity))
+
     def brand(self, name: str) -> BrandConfig:
         for brand in self.brands:
             if brand.name == name:
@@ -352,6 +422,14 @@ class Config(_Strict):
                 return source
         known = ", ".join(s.name for s in self.sources) or "none"
         raise ConfigError(f"unknown source {name!r}; configured sources: {known}")
+
+
+def _severity_minutes(key: str, value: dict[str, int]) -> dict[str, int]:
+    for name, minutes in value.items():
+        Severity.parse(name)
+        if minutes <= 0:
+            raise ValueError(f"{key}.{name} must be a positive number of minutes")
+    return {str(Severity.parse(name)): minutes for name, minutes in value.items()}
 
 
 def _unique(key: str, names: list[str]) -> None:

@@ -19,10 +19,11 @@ from reputation.issues import MAX_LIVE_ISSUES, Complaint, Issue, IssueClusterer
 from reputation.issues.catalog import is_live
 from reputation.issues.splits import REVIEW_SAMPLE, Split, issues_to_review, review
 from reputation.keywords import subject_terms
+from reputation.replies.owned import OwnedAccounts
 from reputation.spread import cascades
 from reputation.store import Store, as_utc, upsert
 from reputation.store.mentions import mark_enriched
-from reputation.store.schema import enrichments, issue_changes, issues, mentions
+from reputation.store.schema import authors, enrichments, issue_changes, issues, mentions
 from reputation.text.embeddings import Embedder, make_embedder
 from reputation.text.intent import detect_intent
 from reputation.text.language import detect_language
@@ -53,6 +54,7 @@ class Enricher:
             term for brand in config.brands for rule in brand.keywords.include for term in subject_terms(rule)
         ]
         self._clusterer_embedder: Embedder | None = None  # loaded on the first complaint
+        self.owned = OwnedAccounts.from_config(config)
 
     def run(self, store: Store, now: datetime, progress: Callable[[int], None] | None = None) -> EnrichReport:
         report = EnrichReport()
@@ -74,6 +76,10 @@ class Enricher:
         results = []
         complaints: list[Complaint] = []
         cascade_of = cascades.resolve_cascades(connection, rows)
+        # The brand's own posts are its answers, never a complaint of an issue.
+        owned = (
+            set(connection.scalars(select(authors.c.key).where(self.owned.clause()))) if self.owned.brands else set()
+        )
         for row in rows:
             analyzer = self.analyzers.get(row.brand or "", self.default_analyzer)
             sentiment = analyzer.score(row.text)
@@ -94,7 +100,7 @@ class Enricher:
                 }
             )
             # Reshares repeat someone else's words; only original complaints make issues.
-            if sentiment.label == "negative" and row.kind != "reshare":
+            if sentiment.label == "negative" and row.kind != "reshare" and row.author_key not in owned:
                 complaints.append(Complaint(row.key, row.brand, row.text, as_utc(row.created_at)))
         assigned = self._cluster(connection, complaints, now)
         for result in results:
