@@ -27,6 +27,7 @@ from rich.text import Text
 
 from reputation import __version__
 from reputation.alerting import RaisedAlert, load_alerting
+from reputation.cli.responses import responses as responses_command
 from reputation.config import Config, default_config_path, load_config
 from reputation.connector import SourceSettings, load_connector
 from reputation.errors import InputError, ReputationError, StoreError
@@ -40,6 +41,7 @@ app.add_typer(connectors_app, name="connectors")
 issues_app = typer.Typer(help="Complaint issues: their ids, labels and changes.", no_args_is_help=True)
 app.add_typer(cascades_app, name="cascades")
 app.add_typer(issues_app, name="issues")
+app.command("responses")(responses_command)
 
 out = Console()
 err = Console(stderr=True)

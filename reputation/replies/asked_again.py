@@ -1,0 +1,94 @@
+"""Asked again: the brand asks for something the customer already gave in the thread.
+
+Each kind of thing (an order number, a direct message, a photo, a receipt, a
+call, an email) has two sides: how the brand asks for it ("please DM us your
+order number") and how a customer shows she already gave it ("order
+VM-88213460", "DM sent. again.", "I have the receipt", "called twice"). A reply
+asks again when it asks for a kind that the customer's earlier posts in the
+thread already gave. Patterns are English; other languages are never flagged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+_REQUEST = re.compile(
+    r"\b(please|pls|could you|can you|would you|kindly|send|share|provide|give us|let us (?:know|have)|"
+    r"dm us|message us|drop us|pop us|reach out|get in touch|contact|call us|email us|attach|upload|"
+    r"follow us|we(?:'ll| will) need|we need|need your|include)\b",
+    re.I,
+)
+
+# What the brand asks for, in a sentence that asks.
+_ASKS: dict[str, re.Pattern[str]] = {
+    "order number": re.compile(
+        r"\b(order|booking|reference|confirmation|tracking|account|case|ticket)\s*(number|no\b|#|id\b|details|"
+        r"info|reference|ref\b)",
+        re.I,
+    ),
+    "a DM": re.compile(r"\b(dm|dms|direct message|private message|pm)\b|\bmessage us\b|\bsend us a message\b", re.I),
+    "a photo": re.compile(r"\b(photo|photos|picture|pictures|pic|pics|image|images|screenshot|screenshots)\b", re.I),
+    "the receipt": re.compile(r"\b(receipt|receipts|proof of purchase|invoice)\b", re.I),
+    "a call": re.compile(
+        r"\b(call us|give us a call|phone us|call our|ring us|contact (?:our|the) \w+ (?:team|line))\b", re.I
+    ),
+    "an email": re.compile(r"\b(email us|e-mail us|email address|send (?:us )?an email)\b", re.I),
+}
+
+_ORDER_ID = r"(?:#\s?\d{4,}|\b(?=[a-z-]*\d)(?=\d*[a-z-])[a-z0-9]+(?:-[a-z0-9]+)+\b|\b\d{6,}\b)"
+# How a customer shows she already gave it.
+_GAVE: dict[str, re.Pattern[str]] = {
+    "order number": re.compile(
+        r"\b(order|booking|reference|ref|confirmation|case|ticket|tracking)\s*(number|no\.?|#|id)?\s*(is|:|=)?\s*"
+        + _ORDER_ID
+        + r"|\b(sent|gave|given|provided|shared|dm'?e?d|messaged)\b[^.!?]{0,30}"
+        r"\b(order|reference|case)\s*(number|no|#|id|details)",
+        re.I,
+    ),
+    "a DM": re.compile(
+        r"\b(dm'?e?d|dm sent|sent (?:you )?(?:a |the |my )?(?:dm|direct message|message)|messaged you|"
+        r"in (?:your|the) dms?|check (?:your )?dms?|already (?:dm|message)\w*|"
+        r"dms? (?:you )?(?:twice|again|three times))\b",
+        re.I,
+    ),
+    "a photo": re.compile(
+        r"\b(attached|sent|posted|here(?:'s| is| are)|uploaded|shared|took)\b[^.!?]{0,30}"
+        r"\b(photo|photos|picture|pictures|pic|pics|screenshot|screenshots|image|images)\b|"
+        r"\b(photo|photos|picture|pictures|pics|screenshots?|images?)\b[^.!?]{0,15}\b(attached|above|below|sent)\b",
+        re.I,
+    ),
+    "the receipt": re.compile(
+        r"\b(have|has|got|kept|attached|sent|showed|shown|uploaded|with)\b[^.!?]{0,20}"
+        r"\b(receipt|proof of purchase|invoice)\b|"
+        r"\b(receipt|invoice)\b[^.!?]{0,15}\b(attached|above|sent)\b",
+        re.I,
+    ),
+    "a call": re.compile(
+        r"\b(called|rang|phoned|calling|been on hold|on hold|spoke to|spoken to|talked to|hung up)\b",
+        re.I,
+    ),
+    "an email": re.compile(r"\b(emailed|e-mailed|sent (?:you |an |several |two |three )*e-?mails?)\b", re.I),
+}
+
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
+
+
+def requested(reply: str) -> set[str]:
+    """What a brand reply asks the customer for."""
+    asked: set[str] = set()
+    for sentence in _SENTENCE.findall(reply):
+        if not _REQUEST.search(sentence):
+            continue
+        asked.update(kind for kind, pattern in _ASKS.items() if pattern.search(sentence))
+    return asked
+
+
+def given(posts: Sequence[str]) -> set[str]:
+    """What a customer's posts show she already gave or did."""
+    return {kind for kind, pattern in _GAVE.items() if any(pattern.search(post) for post in posts)}
+
+
+def asked_again(reply: str, earlier_customer_posts: Sequence[str]) -> list[str]:
+    """The things the reply asks for that the customer had already given; empty when none."""
+    return sorted(requested(reply) & given(earlier_customer_posts))
