@@ -36,7 +36,10 @@ _ASKS: dict[str, re.Pattern[str]] = {
     "an email": re.compile(r"\b(email us|e-mail us|email address|send (?:us )?an email)\b", re.I),
 }
 
-_ORDER_ID = r"(?:#\s?\d{4,}|\b(?=[a-z-]*\d)(?=\d*[a-z-])[a-z0-9]+(?:-[a-z0-9]+)+\b|\b\d{6,}\b)"
+# "#48213377", "VM-88213460", "NW88123X", "7731229": digits, or letters with at least four digits.
+_ORDER_ID = (
+    r"(?:#\s?\d{4,}|\b(?=[a-z-]*\d)(?=\d*[a-z-])[a-z0-9]+(?:-[a-z0-9]+)+\b|\b[a-z]{0,4}\d{4,}[a-z]{0,2}\b|\b\d{6,}\b)"
+)
 # How a customer shows she already gave it.
 _GAVE: dict[str, re.Pattern[str]] = {
     "order number": re.compile(
