@@ -11,6 +11,7 @@ from alerts.digest import write_digest
 from alerts.errors import AlertsError
 from alerts.incidents import follow_up_overdue, record
 from alerts.outbox import deliver_pending
+from alerts.replies import note_replies
 from alerts.slack.interactivity import SIGNING_SECRET_ENV
 from alerts.slack.server import make_server
 from reputation.alerting import RaisedAlert
@@ -29,11 +30,13 @@ class AlertEngine:
                 *rules.issue_spikes(connection, config, now),
                 *rules.volume_spikes(connection, config, now),
                 *rules.collection_gaps(connection, config, now),
+                *rules.unanswered_complaints(connection, config, now),
             ]
             for finding in sorted(findings, key=lambda f: (-f.severity, f.story_key)):
                 alert = record(connection, config, finding, now)
                 if alert is not None:
                     raised.append(alert)
+            raised.extend(note_replies(connection, config, now))
             raised.extend(follow_up_overdue(connection, config, now))
         return raised
 

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, func, select
 from reputation.config import Config, IssueSpikeRule, Severity
 from reputation.issues.trends import TrendParams, issue_trends
 from reputation.replies.owned import OwnedAccounts
+from reputation.replies.threads import customer_threads
 from reputation.spread.spikes import SpikeParams, detect_volume_spike
 from reputation.store import as_utc
 from reputation.store.schema import authors, cascades, enrichments, issues, mentions, source_runs
@@ -369,3 +370,83 @@ def _gap(source: str, what: str, severity: Severity, now: datetime, facts: dict[
         first_seen_at=now,
         facts={"source": source, **facts},
     )
+
+
+def unanswered_complaints(connection: Connection, config: Config, now: datetime) -> list[Finding]:
+    """Complaints no owned account answered within the brand's response SLA for their severity.
+
+    Only brands with owned accounts are judged: without them every post would be
+    unanswered. Complaints older than `max_age_hours` are left to the digest.
+    """
+    rule = config.alerts.rules.unanswered_complaint
+    owned = OwnedAccounts.from_config(config)
+    if not rule.enabled:
+        return []
+    findings = []
+    for brand in (brand for brand in config.brands if brand.owned_accounts):
+        detractor = config.detractor_rule(brand.name)
+        # Only where the brand has an account to answer from: on an app store it cannot.
+        platforms = {platform for platform, _ in owned.handles(brand.name)}
+        since = now - timedelta(hours=rule.max_age_hours)
+        # Whether an answer was canned does not matter here: no history for templates.
+        for thread in customer_threads(connection, owned, since, brand.name, template_history=timedelta(0)):
+            if thread.platform not in platforms or thread.answer is not None or not thread.complaint:
+                continue
+            if rule.addressed_only and not thread.addressed:
+                continue
+            if (thread.followers or 0) < rule.min_followers:
+                continue
+            if rule.require_needs_help and not any(post.needs_help for post in thread.posts):
+                continue
+            spread = connection.execute(
+                select(cascades.c.size, cascades.c.reach).where(cascades.c.root_key == thread.conversation)
+            ).first()
+            severity = rule.severity
+            if (thread.followers or 0) >= detractor.influencer_followers:
+                severity = Severity.CRITICAL
+            elif (
+                spread is not None
+                and thread.key == thread.conversation  # her own post spreads, not one she replied under
+                and (spread.reach >= detractor.min_reach or spread.size >= detractor.min_cascade)
+            ):
+                severity = max(severity, detractor.severity)
+            sla = config.response_sla_minutes(brand.name, severity)
+            waited = (now - thread.opened_at).total_seconds() / 60
+            if sla is None or waited < sla:
+                continue
+            first = thread.first
+            issue = connection.execute(
+                select(issues.c.label, issues.c.size).where(issues.c.id == thread.issue_id)
+            ).first()
+            findings.append(
+                Finding(
+                    story_key=f"unanswered:{thread.key}",
+                    rule="unanswered_complaint",
+                    brand=brand.name,
+                    severity=severity,
+                    title=f"No answer to @{thread.author}'s complaint on {thread.platform} after"
+                    f" {_waited(waited)} (response SLA {_waited(sla)})",
+                    level=1.0,
+                    first_seen_at=thread.opened_at,
+                    mention_key=thread.key,
+                    author_key=thread.author_key,
+                    facts={
+                        "text": " ".join(post.text for post in thread.posts[:3]),
+                        "url": first.url,
+                        "platform": thread.platform,
+                        "handle": thread.author,
+                        "followers": thread.followers,
+                        "waiting_minutes": round(waited),
+                        "sla_minutes": sla,
+                        "customer_posts": len(thread.posts),
+                        "issue_id": thread.issue_id,
+                        "issue_label": issue.label if issue else None,
+                        "issue_size": issue.size if issue else None,
+                    },
+                )
+            )
+    return findings
+
+
+def _waited(minutes: float) -> str:
+    return f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.0f} h"

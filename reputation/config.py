@@ -243,6 +243,9 @@ class UnansweredComplaintRule(_Strict):
     )
     min_followers: int = Field(default=0, ge=0, description="only complaints by authors with this many followers")
     require_needs_help: bool = Field(default=False, description="only complaints that ask for help")
+    addressed_only: bool = Field(
+        default=True, description="only complaints written to the brand: naming or replying to an owned account"
+    )
 
     @field_validator("response_sla")
     @classmethod

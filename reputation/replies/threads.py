@@ -77,6 +77,8 @@ class Thread:
     answers: list[Answer] = field(default_factory=list)
     canned: list[Template] = field(default_factory=list)
     asked_again: list[str] = field(default_factory=list)
+    notes: dict[str, list[str]] = field(default_factory=dict)  # answer key -> what was wrong with it
+    addressed: bool = False  # she wrote to the brand: named an owned account, replied to one, or reviewed it
 
     @property
     def opened_at(self) -> datetime:
@@ -232,6 +234,7 @@ def build_threads(posts: Sequence[Post], owned: OwnedAccounts) -> list[Thread]:
     """Customer threads from posts in time order, with the brand's answers, canned and asked-again marks."""
     by_key = {post.key: post for post in posts}
     owner = {post.key: owned.brand_of(post.platform, post.handle) for post in posts}
+    owned_handles = owned.handles()
     threads: dict[tuple[str, str], Thread] = {}
     for post in posts:
         if owner[post.key] is not None:
@@ -255,6 +258,12 @@ def build_threads(posts: Sequence[Post], owned: OwnedAccounts) -> list[Thread]:
             )
             threads[thread_id] = thread
         thread.posts.append(post)
+        parent = by_key.get(post.parent_key) if post.parent_key else None
+        thread.addressed = thread.addressed or (
+            post.kind == "review"
+            or (parent is not None and owner[parent.key] is not None)
+            or any(f"@{handle}" in post.text.lower() for platform, handle in owned_handles if platform == post.platform)
+        )
         review_answer = _owner_answer(post)
         if review_answer is not None:
             thread.answers.append(review_answer)
@@ -316,13 +325,21 @@ def _mark(threads: list[Thread]) -> None:
     for thread in threads:
         asked: set[str] = set()
         for answer in thread.answers:
+            notes = []
             template = templates.get(answer.key)
-            if template is not None and template not in thread.canned:
-                thread.canned.append(template)
+            if template is not None:
+                notes.append(f"is canned (sent to {template.threads} threads)")
+                if template not in thread.canned:
+                    thread.canned.append(template)
             earlier = [
                 post.text for post in thread.posts if answer.created_at is None or post.created_at < answer.created_at
             ]
-            asked.update(asked_again(answer.text, earlier))
+            again = asked_again(answer.text, earlier)
+            if again:
+                notes.append(f"asks again for {' and '.join(again)}, already given in the thread")
+            asked.update(again)
+            if notes:
+                thread.notes[answer.key] = notes
         thread.asked_again = sorted(asked)
 
 
@@ -332,7 +349,9 @@ def customer_threads(
     since: datetime,
     brand: str | None = None,
     until: datetime | None = None,
+    template_history: timedelta = TEMPLATE_HISTORY,
 ) -> list[Thread]:
-    """Threads opened since `since` (per brand or all), judged against the brand's answers of the last 30 days."""
-    posts = load_posts(connection, brand, since - TEMPLATE_HISTORY, until)
+    """Threads opened since `since` (per brand or all); canned replies are judged against the brand's
+    answers over `template_history` before that too."""
+    posts = load_posts(connection, brand, since - template_history, until)
     return [thread for thread in build_threads(posts, owned) if thread.opened_at >= since]
