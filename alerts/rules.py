@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, literal, select
 
 from reputation.config import Config, IssueSpikeRule, Severity
 from reputation.issues.trends import TrendParams, issue_trends
@@ -53,8 +53,24 @@ def person_of(handle: str) -> str:
 
 def detractor_posts(connection: Connection, config: Config, now: datetime) -> list[Finding]:
     """Negative posts that reach people: a big audience, a growing cascade or a predicted blow-up."""
-    # The brand's own accounts speak for it: never a detractor, never a critic.
-    not_owned = OwnedAccounts.from_config(config).not_owned()
+    # The brand's own accounts speak for it: never a detractor, never a critic, and
+    # their followers are no audience of the complaint they answered.
+    owned = OwnedAccounts.from_config(config)
+    not_owned = owned.not_owned()
+    owned_reach = (
+        select(func.coalesce(func.sum(authors.c.followers), 0))
+        .where(
+            owned.clause(),
+            authors.c.key.in_(
+                select(mentions.c.author_key)
+                .join(enrichments, enrichments.c.mention_key == mentions.c.key)
+                .where(enrichments.c.cascade_key == cascades.c.root_key)
+            ),
+        )
+        .scalar_subquery()
+        if owned.brands
+        else literal(0)
+    )
     loudest_critic = (
         select(func.max(authors.c.followers))
         .select_from(enrichments.join(mentions, mentions.c.key == enrichments.c.mention_key))
@@ -78,6 +94,7 @@ def detractor_posts(connection: Connection, config: Config, now: datetime) -> li
             issues.c.label.label("issue_label"),
             issues.c.size.label("issue_size"),
             loudest_critic.label("loudest_critic"),
+            owned_reach.label("owned_reach"),
         )
         .join(mentions, mentions.c.key == cascades.c.root_key)
         .join(enrichments, enrichments.c.mention_key == mentions.c.key)
@@ -89,7 +106,8 @@ def detractor_posts(connection: Connection, config: Config, now: datetime) -> li
     for row in connection.execute(query):
         rule = config.detractor_rule(row.brand)
         predicted = row.predicted_final or 0.0
-        qualifies = row.reach >= rule.min_reach or row.size >= rule.min_cascade or predicted >= rule.min_predicted
+        reach = max(0, row.reach - (row.owned_reach or 0))
+        qualifies = reach >= rule.min_reach or row.size >= rule.min_cascade or predicted >= rule.min_predicted
         if not rule.enabled or row.compound > rule.max_compound or not qualifies:
             continue
         if rule.require_needs_help and not row.needs_help:
@@ -128,7 +146,7 @@ def detractor_posts(connection: Connection, config: Config, now: datetime) -> li
                     "cascade_size": row.size,
                     "cascade_authors": row.authors,
                     "cascade_depth": row.depth,
-                    "reach": row.reach,
+                    "reach": reach,
                     "exposure": round(row.exposure) if row.exposure is not None else None,
                     "velocity_per_hour": row.velocity_per_hour,
                     "negative_share": round(row.negative_share, 2),

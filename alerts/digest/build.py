@@ -18,6 +18,7 @@ from sqlalchemy import Connection, func, or_, select, true
 
 from alerts.digest.operations import incidents, source_health
 from alerts.digest.records import BrandDigest, Complainer, Criteria, DayVolume, IssueLine, SpreadLine
+from alerts.digest.responses import response_summary
 from alerts.rules import complaints_by_person, issue_spike_params, person_of
 from reputation.config import BrandConfig, Config
 from reputation.issues.trends import TrendParams, assess_issue, brand_baseline
@@ -118,6 +119,7 @@ def build_brand_digest(
     )
     digest.repeat_complainers = _repeat_complainers(connection, config, brand, day, day_end)
     digest.health = source_health(connection, config, brand, sources, day_start, day_end, fetch_start)
+    digest.responses = response_summary(connection, config, brand, day_start, day_end, now)
     return digest
 
 

@@ -10,6 +10,8 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from alerts.digest.responses import ResponseSummary
+
 
 @dataclass
 class DayVolume:
@@ -176,6 +178,7 @@ class BrandDigest:
     incident_stats: IncidentStats = field(default_factory=IncidentStats)
     repeat_complainers: list[Complainer] = field(default_factory=list)
     health: list[SourceHealth] = field(default_factory=list)
+    responses: ResponseSummary | None = None  # "How we answered"
 
     @property
     def today(self) -> DayVolume:
