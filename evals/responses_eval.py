@@ -92,11 +92,16 @@ def score(threads: list[Thread], truths: dict[str, Truth]) -> dict[str, str]:
 
 
 def main() -> None:
-    for seed in (19, 20):
-        lines, truths = scenario(seed=seed)
+    runs = [
+        (19, 0, "looked at while writing"),
+        (20, 0, "held out"),
+        (20, 3, "held out, 1-3 words of each template reply replaced at random"),
+    ]
+    for seed, swaps, what in runs:
+        lines, truths = scenario(seed=seed, swaps=swaps)
         with tempfile.TemporaryDirectory() as directory:
             threads = replay(lines, Path(directory))
-        print(f"seed {seed} ({'looked at while writing' if seed == 19 else 'held out'}):")
+        print(f"seed {seed} ({what}):")
         for name, value in score(threads, truths).items():
             print(f"  {name}: {value}")
         if "-v" in sys.argv:

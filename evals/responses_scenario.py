@@ -211,8 +211,22 @@ def _x(
     }
 
 
-def scenario(seed: int = 19, threads: int = 150) -> tuple[list[dict[str, Any]], dict[str, Truth]]:
-    """Mentions (replay JSON lines, in time order) and the truth per thread key."""
+SWAPS = ["kettle", "blender", "parcel", "refund", "sofa", "today", "tomorrow", "quickly", "team", "store", "really"]
+
+
+def _swap_words(rng: random.Random, text: str, count: int) -> str:
+    """An agent's heavier edit: `count` words of the template replaced."""
+    words = text.split()
+    for _ in range(count):
+        words[rng.randrange(1, len(words))] = rng.choice(SWAPS)
+    return " ".join(words)
+
+
+def scenario(seed: int = 19, threads: int = 150, swaps: int = 0) -> tuple[list[dict[str, Any]], dict[str, Truth]]:
+    """Mentions (replay JSON lines, in time order) and the truth per thread key.
+
+    `swaps`: up to this many words of each templated reply replaced at random (0: names and small edits only).
+    """
     rng = random.Random(seed)
     lines: list[dict[str, Any]] = []
     truths: dict[str, Truth] = {}
@@ -256,6 +270,8 @@ def scenario(seed: int = 19, threads: int = 150) -> tuple[list[dict[str, Any]], 
         else:
             template = TEMPLATES[rng.randrange(len(TEMPLATES))]
             text = f"@{customer} " + rng.choice(EDITS)(template.text.format(name=name))
+            if swaps:
+                text = _swap_words(rng, text, rng.randint(1, swaps))
             asks, canned = template.asks, True
             truth.template = f"x{TEMPLATES.index(template)}"
         next_id += 1
