@@ -14,6 +14,7 @@ from alerts.outbox import deliver_pending
 from alerts.replies import note_replies
 from alerts.slack.interactivity import SIGNING_SECRET_ENV
 from alerts.slack.server import make_server
+from alerts.zendesk import sync_tickets
 from reputation.alerting import RaisedAlert
 from reputation.config import Config
 from reputation.store import Store
@@ -41,7 +42,9 @@ class AlertEngine:
         return raised
 
     def deliver(self, store: Store, config: Config, now: datetime) -> int:
-        return deliver_pending(store, config, now)
+        delivered = deliver_pending(store, config, now)
+        sync_tickets(store, config, now, os.environ)  # a ticket solved in the helpdesk resolves its incident
+        return delivered
 
     def serve(self, store: Store, host: str, port: int) -> None:
         secret = os.environ.get(SIGNING_SECRET_ENV, "")

@@ -270,21 +270,41 @@ class Route(_Strict):
     token_env: str | None = Field(default=None, description="variable holding a bot token (xoxb-...)")
     channel: str | None = Field(default=None, description="channel id for the Web API, e.g. C0123456789")
     api_base_url: str | None = Field(default=None, description="replace https://slack.com/api/ (tests, proxies)")
+    zendesk_url: str | None = Field(
+        default=None, description="a Zendesk route: https://SUBDOMAIN.zendesk.com; one ticket per incident"
+    )
+    email_env: str | None = Field(default=None, description="Zendesk: variable holding the agent's email")
     brands: list[str] = Field(default_factory=list, description="empty: every brand")
     issues: list[str] = Field(
         default_factory=list, description="only alerts about these issues (ids or labels); empty: all alerts"
     )
     min_severity: SeverityField = Severity.LOW
 
-    @field_validator("webhook_env", "token_env")
+    @field_validator("webhook_env", "token_env", "email_env")
     @classmethod
     def _env_name(cls, value: str | None) -> str | None:
         if value is not None and not _ENV_NAME.match(value):
             raise ValueError("name an environment variable (like SLACK_WEBHOOK_URL), not the secret itself")
         return value
 
+    @field_validator("zendesk_url")
+    @classmethod
+    def _zendesk_address(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/<>|\"]+/?$", value):
+            raise ValueError("use the account's address, like https://voltmart.zendesk.com")
+        return value
+
     @model_validator(mode="after")
     def _one_way(self) -> Route:
+        if self.zendesk_url:
+            if not self.token_env or not self.email_env or self.webhook_env or self.channel:
+                raise ValueError(
+                    f"route {self.name!r}: a Zendesk route takes token_env (an API token) and email_env"
+                    " (the agent's email), not webhook_env or channel"
+                )
+            return self
+        if self.email_env:
+            raise ValueError(f"route {self.name!r}: email_env is for Zendesk routes (set zendesk_url)")
         if bool(self.webhook_env) == bool(self.token_env):
             raise ValueError(f"route {self.name!r}: set either webhook_env or token_env (with channel)")
         if self.token_env and not self.channel:

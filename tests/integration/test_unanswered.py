@@ -87,4 +87,5 @@ def test_unanswered_complaints_alert_once_and_a_bad_reply_adds_a_line(store: Sto
     assert store_and_detect(store, []) == []
     with store.engine.connect() as connection:
         details = connection.scalar(select(incidents.c.details).where(incidents.c.story_key == "unanswered:x:a"))
+    assert details is not None
     assert [note["answer"] for note in details["response_notes"]] == ["x:a1"]
