@@ -61,33 +61,32 @@ def _wait(seconds: float | None) -> str:
 
 def render(threads: list[Thread], console: Console) -> None:
     table = Table(title=f"Customer threads ({len(threads)})")
-    table.add_column("opened (UTC)", no_wrap=True)
-    table.add_column("customer", overflow="fold")
-    table.add_column("first post", overflow="fold", max_width=48)
-    table.add_column("first reply", justify="right", no_wrap=True)
-    table.add_column("by", overflow="fold")
-    table.add_column("canned / asked again", overflow="fold", max_width=40)
-    table.add_column("outcome")
+    table.add_column("opened UTC", no_wrap=True)
+    table.add_column("customer", overflow="fold", max_width=20)
+    table.add_column("first reply", no_wrap=True)
+    table.add_column("canned / asked again", overflow="fold", max_width=22)
+    table.add_column("outcome", no_wrap=True)
+    table.add_column("first post", overflow="fold", min_width=20)
     for thread in threads:
         flags = []
         if thread.canned:
-            flags.append(f"canned (template used {thread.canned[0].uses}x)")
+            flags.append(f"canned (sent {thread.canned[0].uses}x)")
         if thread.asked_again:
-            flags.append("asked again for " + ", ".join(thread.asked_again))
+            flags.append("asked again: " + ", ".join(thread.asked_again))
         seconds = thread.first_response_seconds
-        answered = thread.answer is not None
+        answer = thread.answer
+        if answer is None:
+            reply = Text("unanswered", style="bold red" if thread.complaint else "")
+        else:
+            reply = Text(f"{_wait(seconds) if seconds is not None else 'time unknown'}\nby {answer.responder}")
         table.add_row(
-            f"{thread.opened_at:%Y-%m-%d %H:%M}",
+            f"{thread.opened_at:%m-%d %H:%M}",
             # Text(), not markup: handles and posts are strangers' words.
-            Text(f"@{thread.author} on {thread.platform}"),
-            Text(("(complaint) " if thread.complaint else "") + snippet(thread.first.text, 120)),
-            Text(
-                _wait(seconds) if seconds is not None or not answered else "time unknown",
-                style="bold red" if not answered and thread.complaint else "",
-            ),
-            Text(thread.answer.responder if thread.answer else ""),
+            Text(f"@{thread.author} ({thread.platform})"),
+            reply,
             Text("; ".join(flags), style="yellow" if flags else ""),
             thread.outcome,
+            Text(("complaint: " if thread.complaint else "") + snippet(thread.first.text, 90)),
         )
     console.print(table)
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, select
 
 from reputation.replies.asked_again import asked_again
 from reputation.replies.canned import Reply as CannedReply
@@ -153,8 +153,14 @@ class Thread:
         }
 
 
-def load_posts(connection: Connection, brand: str | None, since: datetime, until: datetime | None = None) -> list[Post]:
-    """The brand's mentions since `since` with their sentiment and conversation, oldest first."""
+def load_posts(
+    connection: Connection,
+    brand: str | None,
+    since: datetime,
+    until: datetime | None = None,
+    only: ColumnElement[bool] | None = None,
+) -> list[Post]:
+    """The brand's mentions since `since` (before `until`, matching `only`) with sentiment and conversation."""
     query = (
         select(
             mentions.c.key,
@@ -185,6 +191,8 @@ def load_posts(connection: Connection, brand: str | None, since: datetime, until
         query = query.where(mentions.c.brand == brand)
     if until is not None:
         query = query.where(mentions.c.created_at < until)
+    if only is not None:
+        query = query.where(only)
     posts = []
     for row in connection.execute(query):
         raw = row.raw if isinstance(row.raw, dict) else {}
@@ -270,19 +278,23 @@ def build_threads(posts: Sequence[Post], owned: OwnedAccounts) -> list[Thread]:
     by_conversation: dict[str, list[Thread]] = {}
     for thread in threads.values():
         by_conversation.setdefault(thread.conversation, []).append(thread)
+    others: list[tuple[str | None, CannedReply]] = []  # the brand's posts that answer no thread shown
     for post in posts:
         if owner[post.key] is None:
             continue
-        for thread in _answered_by(post, by_key, owner, by_conversation.get(post.conversation, [])):
+        answered = list(_answered_by(post, by_key, owner, by_conversation.get(post.conversation, [])))
+        for thread in answered:
             thread.answers.append(
                 Answer(
                     key=post.key, responder=f"{post.platform}:{post.handle}", text=post.text, created_at=post.created_at
                 )
             )
+        if not answered:
+            others.append((post.brand, CannedReply(post.key, f"conversation {post.conversation}", post.text)))
     found = list(threads.values())
     for thread in found:
         thread.answers.sort(key=lambda a: (a.created_at is None, a.created_at or thread.opened_at, a.key))
-    _mark(found)
+    _mark(found, others)
     return found
 
 
@@ -308,20 +320,17 @@ def _answered_by(
             yield thread
 
 
-def _mark(threads: list[Thread]) -> None:
-    """Canned answers (near-duplicates sent in other threads) and answers that ask again."""
+def _mark(threads: list[Thread], others: list[tuple[str | None, CannedReply]]) -> None:
+    """Canned answers (near-duplicates sent in other threads or conversations) and answers that ask again."""
     templates: dict[str, Template] = {}
     for brand in {thread.brand for thread in threads}:
-        templates.update(
-            find_templates(
-                [
-                    CannedReply(answer.key, thread.key, answer.text)
-                    for thread in threads
-                    if thread.brand == brand
-                    for answer in thread.answers
-                ]
-            )
-        )
+        replies = [
+            CannedReply(answer.key, thread.key, answer.text)
+            for thread in threads
+            if thread.brand == brand
+            for answer in thread.answers
+        ]
+        templates.update(find_templates(replies + [reply for owner, reply in others if owner == brand]))
     for thread in threads:
         asked: set[str] = set()
         for answer in thread.answers:
@@ -353,5 +362,12 @@ def customer_threads(
 ) -> list[Thread]:
     """Threads opened since `since` (per brand or all); canned replies are judged against the brand's
     answers over `template_history` before that too."""
-    posts = load_posts(connection, brand, since - template_history, until)
+    # Before `since`, only the brand's own answers are needed (as templates): the cost
+    # follows the window shown and the brand's replies, not the whole history.
+    history = (
+        load_posts(connection, brand, since - template_history, since, owned.clause())
+        if template_history and owned.brands
+        else []
+    )
+    posts = history + load_posts(connection, brand, since, until)
     return [thread for thread in build_threads(posts, owned) if thread.opened_at >= since]
