@@ -132,8 +132,13 @@ def _text(payload: dict[str, Any]) -> tuple[str, str, str]:
     return subject, "\n\n".join(lines), _PRIORITY.get(severity.group(1) if severity else "", "normal")
 
 
+_LINK = re.compile(r"<(https://[^|>\s]+)\|([^>]*)>")
+_BOLD = re.compile(r"\*([^*\n]+)\*")
+
+
 def _unescape(text: str) -> str:
-    """Undo Slack's escaping: a ticket comment is plain text, shown as such by Zendesk."""
+    """Slack's markup to plain text: a ticket comment is shown as written."""
+    text = _BOLD.sub(r"\1", _LINK.sub(r"\2: \1", text))
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
