@@ -125,7 +125,9 @@ def _text(payload: dict[str, Any]) -> tuple[str, str, str]:
             continue  # Slack's buttons mean nothing in a ticket
         texts = [block.get("text"), *(block.get("fields") or []), *(block.get("elements") or [])]
         lines += [
-            _unescape(item["text"]) for item in texts if isinstance(item, dict) and isinstance(item.get("text"), str)
+            _unescape(item["text"], markup=item.get("type") == "mrkdwn")
+            for item in texts
+            if isinstance(item, dict) and isinstance(item.get("text"), str)
         ]
     subject = _unescape(subject)
     severity = _SEVERITY.match(subject)
@@ -136,9 +138,10 @@ _LINK = re.compile(r"<(https://[^|>\s]+)\|([^>]*)>")
 _BOLD = re.compile(r"\*([^*\n]+)\*")
 
 
-def _unescape(text: str) -> str:
-    """Slack's markup to plain text: a ticket comment is shown as written."""
-    text = _BOLD.sub(r"\1", _LINK.sub(r"\2: \1", text))
+def _unescape(text: str, markup: bool = False) -> str:
+    """Slack's escaping (and, in mrkdwn, its links and bold) to plain text: a ticket comment is shown as written."""
+    if markup:
+        text = _BOLD.sub(r"\1", _LINK.sub(r"\2: \1", text))
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
