@@ -71,6 +71,7 @@ def test_one_ticket_per_incident_across_a_crash_updated_on_escalation_resolved_w
         assert len(fake.comments[1]) == 1
         body = fake.comments[1][0]["body"]
         assert "<b>caught fire</b> & support hung up" in body and "Acknowledge" not in body
+        assert "Open the post: https://x.com/maya/status/1" in body
         assert fake.comments[1][0]["public"] is False
         # Escalation: a comment on the same ticket, once even when the answer is lost.
         alert(store, config, 30, 10)
