@@ -16,7 +16,7 @@ from collections.abc import Sequence
 _REQUEST = re.compile(
     r"\b(please|pls|could you|can you|would you|kindly|send|share|provide|give us|let us (?:know|have)|"
     r"dm us|message us|drop us|pop us|reach out|get in touch|contact|call us|email us|attach|upload|"
-    r"follow us|we(?:'ll| will) need|we need|need your|include)\b",
+    r"follow us|we(?:'ll| will) need|we need|need your|include|mind)\b|\?",  # a question asks too
     re.I,
 )
 
@@ -27,18 +27,27 @@ _ASKS: dict[str, re.Pattern[str]] = {
         r"info|reference|ref\b)",
         re.I,
     ),
-    "a DM": re.compile(r"\b(dm|dms|direct message|private message|pm)\b|\bmessage us\b|\bsend us a message\b", re.I),
+    # A DM to the brand; "check your DMs" points at one the brand sent and asks for nothing.
+    "a DM": re.compile(
+        r"\b(dm|pm|message|direct message|private message) (us|me)\b|"
+        r"\bus an? (dm|pm|direct message|private message|private|message)\b|"
+        r"\b(via|by|in|over|through) (an? )?(dm|dms|pm|direct message|private message)\b|"
+        r"\bfollow (us )?and dm\b|\bdm with\b",
+        re.I,
+    ),
     "a photo": re.compile(r"\b(photo|photos|picture|pictures|pic|pics|image|images|screenshot|screenshots)\b", re.I),
     "the receipt": re.compile(r"\b(receipt|receipts|proof of purchase|invoice)\b", re.I),
     "a call": re.compile(
         r"\b(call us|give us a call|phone us|call our|ring us|contact (?:our|the) \w+ (?:team|line))\b", re.I
     ),
-    "an email": re.compile(r"\b(email us|e-mail us|email address|send (?:us )?an email)\b", re.I),
+    # Asking for her address is not asking her to write again.
+    "an email": re.compile(r"\b(email us|e-mail us|send (?:us )?an email|drop us an email)\b", re.I),
 }
 
 # "#48213377", "VM-88213460", "NW88123X", "7731229": digits, or letters with at least four digits.
 _ORDER_ID = (
-    r"(?:#\s?\d{4,}|\b(?=[a-z-]*\d)(?=\d*[a-z-])[a-z0-9]+(?:-[a-z0-9]+)+\b|\b[a-z]{0,4}\d{4,}[a-z]{0,2}\b|\b\d{6,}\b)"
+    r"(?:#\s?\d{4,}|\b(?=[a-z-]*\d)(?=\d*[a-z-])[a-z0-9]+(?:-[a-z0-9]+)+\b|\b[a-z]{0,4}\d{4,}[a-z]{0,2}\b|\b\d{6,}\b"
+    r"|\b(?=(?:[a-z]*\d){3})[a-z0-9]{6,}\b)"  # mixed, like A1B2C3D4
 )
 # How a customer shows she already gave it.
 _GAVE: dict[str, re.Pattern[str]] = {
@@ -62,8 +71,8 @@ _GAVE: dict[str, re.Pattern[str]] = {
         re.I,
     ),
     "the receipt": re.compile(
-        r"\b(have|has|got|kept|attached|sent|showed|shown|uploaded|with)\b[^.!?]{0,20}"
-        r"\b(receipt|proof of purchase|invoice)\b|"
+        r"\b(have|has|got|kept|attached|sent|showed|shown|uploaded|with|here(?:'s| is)|posted|shared|provided|gave)\b"
+        r"[^.!?]{0,20}\b(receipt|proof of purchase|invoice)\b|"
         r"\b(receipt|invoice)\b[^.!?]{0,15}\b(attached|above|sent)\b",
         re.I,
     ),

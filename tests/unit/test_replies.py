@@ -128,6 +128,12 @@ def test_near_duplicate_replies_in_two_threads_are_one_template() -> None:
         ("Could you send us a photo?", ["Order #48213377."], []),
         # Mentioned without asking: fine.
         ("Your order number is on its way to the warehouse.", ["order #48213377"], []),
+        ("What's your order number?", ["Order ID: A1B2C3D4, still nothing"], ["order number"]),
+        ("Can you send us a private message with your order details?", ["I DMed you twice already"], ["a DM"]),
+        ("We'll need a copy of your receipt.", ["here's my receipt from the store"], ["the receipt"]),
+        # Pointing at a DM the brand sent is no request for one.
+        ("Please check your DMs, we've replied there.", ["I already DM'd you"], []),
+        ("Thanks for sending the photos, we've passed them on.", ["photos attached"], []),
     ],
 )
 def test_asked_again(reply: str, earlier: list[str], expected: list[str]) -> None:
