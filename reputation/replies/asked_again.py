@@ -29,7 +29,8 @@ _ASKS: dict[str, re.Pattern[str]] = {
     ),
     # A DM to the brand; "check your DMs" points at one the brand sent and asks for nothing.
     "a DM": re.compile(
-        r"\b(dm|pm|message|direct message|private message) (us|me)\b|"
+        r"\b(dm|pm|message|direct message|private message) (us|me)\b|\b(please|kindly|pls) dm\b|\bdm (your|the)\b|"
+        r"\b(send|sending|drop|shoot|pop)( us)? an? (dm|pm|direct message|private message)\b|"
         r"\bus an? (dm|pm|direct message|private message|private|message)\b|"
         r"\b(via|by|in|over|through) (an? )?(dm|dms|pm|direct message|private message)\b|"
         r"\bfollow (us )?and dm\b|\bdm with\b",

@@ -131,6 +131,8 @@ def test_near_duplicate_replies_in_two_threads_are_one_template() -> None:
         ("What's your order number?", ["Order ID: A1B2C3D4, still nothing"], ["order number"]),
         ("Can you send us a private message with your order details?", ["I DMed you twice already"], ["a DM"]),
         ("We'll need a copy of your receipt.", ["here's my receipt from the store"], ["the receipt"]),
+        ("Please send a DM with your account info so we can help.", ["sent you a DM an hour ago"], ["a DM"]),
+        ("Kindly DM your full name and postcode.", ["I DM'd you already"], ["a DM"]),
         # Pointing at a DM the brand sent is no request for one.
         ("Please check your DMs, we've replied there.", ["I already DM'd you"], []),
         ("Thanks for sending the photos, we've passed them on.", ["photos attached"], []),
