@@ -14,6 +14,7 @@ outcome compares the customer's sentiment after the first answer with before.
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -270,7 +271,7 @@ def build_threads(posts: Sequence[Post], owned: OwnedAccounts) -> list[Thread]:
         thread.addressed = thread.addressed or (
             post.kind == "review"
             or (parent is not None and owner[parent.key] is not None)
-            or any(f"@{handle}" in post.text.lower() for platform, handle in owned_handles if platform == post.platform)
+            or any(_names(post.text, handle) for platform, handle in owned_handles if platform == post.platform)
         )
         review_answer = _owner_answer(post)
         if review_answer is not None:
@@ -316,8 +317,14 @@ def _answered_by(
         if thread.opened_at > post.created_at:
             continue
         handle = thread.first.handle.lower()
-        if thread.author_key in customers or (handle and f"@{handle}" in text):
+        # "@dan" must not answer @dan_okafor.
+        if thread.author_key in customers or _names(text, handle):
             yield thread
+
+
+def _names(text: str, handle: str) -> bool:
+    """Whether the text @-mentions this handle ("@dan" does not name @dan_okafor)."""
+    return bool(handle) and re.search(rf"@{re.escape(handle)}(?![\w.])", text, re.I) is not None
 
 
 def _mark(threads: list[Thread], others: list[tuple[str | None, CannedReply]]) -> None:

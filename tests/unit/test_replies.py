@@ -145,3 +145,16 @@ def test_asked_again(reply: str, earlier: list[str], expected: list[str]) -> Non
 def test_requests_and_evidence_are_read_per_kind() -> None:
     assert requested("Thanks. We've passed this on to the team.") == set()
     assert given(["never got my refund"]) == set()
+
+
+def test_naming_a_handle_is_the_whole_handle() -> None:
+    threads = build_threads(
+        [
+            post("1", "acmehelp", 0, "Refunds are delayed this week."),
+            post("2", "dan", 5, "@AcmeHelp mine too", parent="1", root="1", compound=-0.3),
+            post("3", "dan_okafor", 6, "@AcmeHelp and mine", parent="1", root="1", compound=-0.3),
+            post("4", "acmehelp", 20, "@dan_okafor we've sent you a DM", parent="1", root="1"),
+        ],
+        OWNED,
+    )
+    assert {t.author: t.answer is not None for t in threads} == {"dan": False, "dan_okafor": True}
