@@ -39,7 +39,9 @@ _ASKS: dict[str, re.Pattern[str]] = {
     "a photo": re.compile(r"\b(photo|photos|picture|pictures|pic|pics|image|images|screenshot|screenshots)\b", re.I),
     "the receipt": re.compile(r"\b(receipt|receipts|proof of purchase|invoice)\b", re.I),
     "a call": re.compile(
-        r"\b(call us|give us a call|phone us|call our|ring us|contact (?:our|the) \w+ (?:team|line))\b", re.I
+        r"\b(call us|phone us|call our|ring us|contact (?:our|the) \w+ (?:team|line))\b|"
+        r"\bgive (?:us|our [\w ]{1,40}?) an? (?:call|ring)\b",
+        re.I,
     ),
     # Asking for her address is not asking her to write again.
     "an email": re.compile(r"\b(email us|e-mail us|send (?:us )?an email|drop us an email)\b", re.I),
@@ -78,7 +80,8 @@ _GAVE: dict[str, re.Pattern[str]] = {
         re.I,
     ),
     "a call": re.compile(
-        r"\b(called|rang|phoned|calling|been on hold|on hold|spoke to|spoken to|talked to|hung up)\b",
+        r"\b(called|rang|phoned|calling|been on hold|on hold|spoke to|spoken to|talked to|hung up)\b|"
+        r"\b(two|three|four|five|several|many|multiple|countless|\d+) (?:phone )?calls\b",
         re.I,
     ),
     "an email": re.compile(r"\b(emailed|e-mailed|sent (?:you |an |several |two |three )*e-?mails?)\b", re.I),

@@ -133,6 +133,7 @@ def test_near_duplicate_replies_in_two_threads_are_one_template() -> None:
         ("We'll need a copy of your receipt.", ["here's my receipt from the store"], ["the receipt"]),
         ("Please send a DM with your account info so we can help.", ["sent you a DM an hour ago"], ["a DM"]),
         ("Kindly DM your full name and postcode.", ["I DM'd you already"], ["a DM"]),
+        ("Please give our customer care team a call.", ["Four calls to your helpline so far."], ["a call"]),
         # Pointing at a DM the brand sent is no request for one.
         ("Please check your DMs, we've replied there.", ["I already DM'd you"], []),
         ("Thanks for sending the photos, we've passed them on.", ["photos attached"], []),
