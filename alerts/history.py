@@ -13,6 +13,7 @@ from sqlalchemy import Connection, func, or_, select
 
 from alerts.rules import Finding
 from reputation.store import as_utc
+from reputation.store.queries import enriched_mentions
 from reputation.store.schema import authors, enrichments, incidents, mentions
 
 HISTORY_ITEMS = 5
@@ -33,8 +34,7 @@ def case_history(connection: Connection, finding: Finding, now: datetime) -> lis
             enrichments.c.sentiment,
             incidents.c.status,
         )
-        .join(authors, authors.c.key == mentions.c.author_key)
-        .outerjoin(enrichments, enrichments.c.mention_key == mentions.c.key)
+        .select_from(enriched_mentions(enrichment="outer"))
         .outerjoin(incidents, incidents.c.mention_key == mentions.c.key)
         .where(same_person, mentions.c.key != finding.mention_key, mentions.c.created_at < finding.first_seen_at)
         .order_by(mentions.c.created_at.desc())

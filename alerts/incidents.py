@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from alerts.history import case_history
 from alerts.rules import Finding
-from alerts.slack.blocks import build_message, clip, issue_text
+from alerts.slack.blocks import build_message, clip, forecast_text, issue_text
 from reputation.alerting import RaisedAlert
 from reputation.config import Config, Route, Severity
 from reputation.store import as_utc as _as_aware
@@ -219,8 +219,8 @@ def summary_text(finding: Finding, history: list[dict[str, Any]]) -> str:
         audience = f", {followers:,} followers" if isinstance(followers, int) else ""
         lines.append(f"Who: @{facts['handle']} on {facts.get('platform')}{audience}")
     if "cascade_size" in facts:
-        predicted = facts.get("predicted_final")
-        forecast = f", predicted {predicted:.0f} in total" if isinstance(predicted, float) else ""
+        predicted = forecast_text(facts)
+        forecast = f", predicted final size {predicted}" if predicted else ""
         exposure = facts.get("exposure")
         seen = f" (likely seen by {exposure:,})" if isinstance(exposure, int) else ""
         lines.append(

@@ -17,12 +17,17 @@ from typing import Any
 from sqlalchemy import Connection, func, literal, select
 
 from reputation.config import Config, IssueSpikeRule, Severity
+from reputation.issues.granularity import MIN_GROUP
+from reputation.issues.topics import topic_and_issue
 from reputation.issues.trends import TrendParams, issue_trends
+from reputation.models import clean_label
 from reputation.replies.owned import OwnedAccounts
 from reputation.replies.threads import customer_threads
+from reputation.spread.prior import shipped
 from reputation.spread.spikes import SpikeParams, detect_volume_spike
 from reputation.store import as_utc
-from reputation.store.schema import authors, cascades, enrichments, issues, mentions, source_runs
+from reputation.store.queries import enriched_mentions
+from reputation.store.schema import authors, cascades, enrichments, issues, mentions, source_runs, topics
 
 # Only stories with activity this recent are looked at: detection cost follows
 # what is happening, not how much history is stored.
@@ -73,8 +78,7 @@ def detractor_posts(connection: Connection, config: Config, now: datetime) -> li
     )
     loudest_critic = (
         select(func.max(authors.c.followers))
-        .select_from(enrichments.join(mentions, mentions.c.key == enrichments.c.mention_key))
-        .join(authors, authors.c.key == mentions.c.author_key)
+        .select_from(enriched_mentions())
         .where(enrichments.c.cascade_key == cascades.c.root_key, enrichments.c.sentiment == "negative", not_owned)
         .scalar_subquery()
     )
@@ -93,19 +97,20 @@ def detractor_posts(connection: Connection, config: Config, now: datetime) -> li
             enrichments.c.issue_id,
             issues.c.label.label("issue_label"),
             issues.c.size.label("issue_size"),
+            topics.c.label.label("topic_label"),
             loudest_critic.label("loudest_critic"),
             owned_reach.label("owned_reach"),
         )
-        .join(mentions, mentions.c.key == cascades.c.root_key)
-        .join(enrichments, enrichments.c.mention_key == mentions.c.key)
-        .join(authors, authors.c.key == mentions.c.author_key)
+        .select_from(cascades.join(enriched_mentions(), mentions.c.key == cascades.c.root_key))
         .outerjoin(issues, issues.c.id == enrichments.c.issue_id)
+        .outerjoin(topics, topics.c.id == issues.c.topic_id)
         .where(cascades.c.last_event_at >= now - ACTIVE_WINDOW, enrichments.c.sentiment == "negative", not_owned)
     )
     findings = []
     for row in connection.execute(query):
         rule = config.detractor_rule(row.brand)
-        predicted = row.predicted_final or 0.0
+        # An uncertain forecast counts only with its low end: it must not raise a blow-up alert.
+        predicted = (row.predicted_low if row.prediction_uncertain else row.predicted_final) or 0.0
         reach = max(0, row.reach - (row.owned_reach or 0))
         qualifies = reach >= rule.min_reach or row.size >= rule.min_cascade or predicted >= rule.min_predicted
         if not rule.enabled or row.compound > rule.max_compound or not qualifies:
@@ -123,7 +128,8 @@ def detractor_posts(connection: Connection, config: Config, now: datetime) -> li
                 severity=Severity.CRITICAL
                 if big_author or row.size >= 4 * max(rule.min_cascade, 1) or len(crossed) >= 2
                 else rule.severity,
-                title=f"Detractor post by @{row.handle or 'unknown'} on {row.platform} ({spread})",
+                # Cleaned again: a handle stored before records were cleaned may still hold bidi overrides.
+                title=f"Detractor post by @{clean_label(row.handle) or 'unknown'} on {row.platform} ({spread})",
                 level=float(max(row.size, 1)),
                 first_seen_at=as_utc(row.created_at),
                 mention_key=row.root_key,
@@ -151,8 +157,15 @@ def detractor_posts(connection: Connection, config: Config, now: datetime) -> li
                     "velocity_per_hour": row.velocity_per_hour,
                     "negative_share": round(row.negative_share, 2),
                     "predicted_final": row.predicted_final,
+                    "predicted_low": row.predicted_low,
+                    "predicted_high": row.predicted_high,
+                    "prediction_uncertain": row.prediction_uncertain,
+                    "prediction_level": shipped().level,
                     "issue_id": row.issue_id,
-                    "issue_label": row.issue_label,
+                    # An unsorted post (too few alike yet) is in no issue a person would recognise.
+                    "issue_label": topic_and_issue(row.topic_label, row.issue_label)
+                    if row.issue_label and (row.issue_size or 0) >= MIN_GROUP
+                    else None,
                     "issue_size": row.issue_size,
                 },
             )
@@ -183,8 +196,7 @@ def complaints_by_person(
             authors.c.handle,
             enrichments.c.cascade_key,
         )
-        .join(enrichments, enrichments.c.mention_key == mentions.c.key)
-        .join(authors, authors.c.key == mentions.c.author_key)
+        .select_from(enriched_mentions())
         .where(
             mentions.c.created_at >= start,
             enrichments.c.sentiment == "negative",

@@ -13,10 +13,12 @@ Messages name the platform and what happened, never a credential.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import ClassVar
 
 from reputation.errors import ReputationError
+from reputation.redaction import scrub
+
+__all__ = ["AuthenticationFailed", "BadResponse", "ConnectorError", "RateLimited", "Transient", "scrub"]
 
 
 class ConnectorError(ReputationError):
@@ -47,11 +49,3 @@ class AuthenticationFailed(ConnectorError):
 
 class BadResponse(ConnectorError):
     """A response the connector cannot use: not JSON, the wrong shape, a pagination loop."""
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """Defence in depth: a client library's message must never carry a credential out."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "[redacted]")
-    return text

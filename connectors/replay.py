@@ -90,15 +90,20 @@ class ReplayConnector:
         problems: list[str] = []
         with self.path.open("rb") as handle:
             handle.seek(offset)
+            # `offset` only ever moves past whole lines: a fragment still being
+            # written is read again, whole, by the next run.
             while self.limit is None or yielded + len(batch) < self.limit:
                 line = handle.readline(MAX_LINE_BYTES)
                 if not line:
                     break
-                if not line.endswith(b"\n") and len(line) < MAX_LINE_BYTES and not _complete(line):
+                oversized = len(line) >= MAX_LINE_BYTES and not line.endswith(b"\n")
+                if not line.endswith(b"\n") and not oversized and not _complete(line):
                     break  # a line still being written; the next run reads it whole
+                if oversized and not handle.readline().endswith(b"\n"):
+                    break  # its end is not written yet: skipped (and said so) once it is
                 line_number += 1
-                if len(line) >= MAX_LINE_BYTES and not line.endswith(b"\n"):
-                    handle.readline()  # skip the rest of the oversized line
+                offset = handle.tell()
+                if oversized:
                     problems.append(f"{self.path}:{line_number}: line longer than {MAX_LINE_BYTES} bytes")
                     continue
                 mention = self._parse(line, line_number, shift, problems)
@@ -106,10 +111,10 @@ class ReplayConnector:
                     batch.append(mention)
                 if len(batch) >= self.batch_size:
                     yielded += len(batch)
-                    yield FetchedBatch(mentions=batch, state=self._state(handle.tell(), line_number), problems=problems)
+                    yield FetchedBatch(mentions=batch, state=self._state(offset, line_number), problems=problems)
                     batch, problems = [], []
             if batch or problems:
-                yield FetchedBatch(mentions=batch, state=self._state(handle.tell(), line_number), problems=problems)
+                yield FetchedBatch(mentions=batch, state=self._state(offset, line_number), problems=problems)
 
     def _state(self, offset: int, line_number: int) -> dict[str, Any]:
         return {"offset": offset, "line": line_number}

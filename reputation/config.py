@@ -28,6 +28,7 @@ from pydantic import (
 
 from reputation.errors import ConfigError
 from reputation.keywords import BrandMatcher, RuleSyntaxError, compile_rule
+from reputation.spread.spikes import SpikeParams
 
 DATABASE_URL_ENV = "REPUTATION_DATABASE_URL"
 CONFIG_PATH_ENV = "REPUTATION_CONFIG"
@@ -90,8 +91,21 @@ class KeywordRules(_Strict):
             try:
                 compile_rule(rule)
             except RuleSyntaxError as error:
-                raise ValueError(f"rule {index + 1} ({rule!r}): {error}") from None
+                raise ValueError(f"rule {index + 1} ({rule[:80]!r}): {error}") from None
         return rules
+
+
+class KnownIssue(_Strict):
+    """An issue the CX lead already tracks: complaints like its examples join it before any discovery."""
+
+    name: str = Field(min_length=1, max_length=200, description="its label, as the team says it")
+    examples: list[str] = Field(min_length=1, description="a few phrases or posts that say it")
+
+
+class BrandIssues(_Strict):
+    known: list[KnownIssue] = Field(
+        default_factory=list, description="issues matched first; discovery runs on the rest"
+    )
 
 
 class BrandConfig(_Strict):
@@ -103,6 +117,7 @@ class BrandConfig(_Strict):
         default_factory=dict, description="sentiment overrides, word or phrase -> valence on -4..4"
     )
     detractor: DetractorRule | None = Field(default=None, description="this brand's own detractor thresholds")
+    issues: BrandIssues = BrandIssues()
     owned_accounts: list[str] = Field(
         default_factory=list, description="the brand's own accounts as platform:handle; their posts are its answers"
     )
@@ -210,16 +225,22 @@ class IssueSpikeRule(_Strict):
         return max(1, self.baseline_days * 24 // self.window_hours)
 
 
+# The spike test's own defaults: the rule and a caller of the test without configuration agree.
+_SPIKE = SpikeParams()
+
+
 class VolumeSpikeRule(_Strict):
     """A brand's mention volume far above its hour-of-week baseline."""
 
     enabled: bool = True
-    window_hours: int = Field(default=1, ge=1, le=168)
-    weeks: int = Field(default=4, ge=1, description="weeks of history in the baseline")
-    min_history_days: float = Field(default=7.0, ge=0, description="warm-up: no spikes before this much history")
-    p_threshold: float = Field(default=1e-3, gt=0, lt=1)
-    min_ratio: float = Field(default=2.0, gt=1)
-    min_authors: int = Field(default=5, ge=0)
+    window_hours: int = Field(default=_SPIKE.window_hours, ge=1, le=168)
+    weeks: int = Field(default=_SPIKE.weeks, ge=1, description="weeks of history in the baseline")
+    min_history_days: float = Field(
+        default=_SPIKE.min_history_days, ge=0, description="warm-up: no spikes before this much history"
+    )
+    p_threshold: float = Field(default=_SPIKE.p_threshold, gt=0, lt=1)
+    min_ratio: float = Field(default=_SPIKE.min_ratio, gt=1)
+    min_authors: int = Field(default=_SPIKE.min_authors, ge=0)
     severity: SeverityField = Severity.MEDIUM
 
 
@@ -391,7 +412,7 @@ class Config(_Strict):
     @field_validator("database_url")
     @classmethod
     def _no_password(cls, value: str | None) -> str | None:
-        if value and re.match(r"^[\w+]+://[^/@]*:[^/@]*@", value):
+        if value and _userinfo_password(value):
             raise ValueError(f"holds a password; put the whole URL in ${DATABASE_URL_ENV} instead")
         return value
 
@@ -470,6 +491,40 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return text or "(top level)"
 
 
+def _userinfo_password(url: str) -> bool:
+    """Whether a URL carries `user:password@`, whatever the password holds (a `/` or `@` included).
+
+    Everything before the last `@` after the scheme is taken as userinfo: a
+    password written without percent-encoding still counts, which a URL parser
+    would read as part of the path.
+    """
+    _, separator, rest = url.partition("://")
+    if not separator or rest.startswith("/"):  # sqlite:///path has no userinfo
+        return False
+    userinfo, at, _ = rest.rpartition("@")
+    return bool(at) and ":" in userinfo
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping (PyYAML keeps the last one silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in seen
+                seen.add(key)
+            except TypeError:
+                continue  # an unhashable key; the base class reports it
+            if duplicate:
+                mark = key_node.start_mark
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (line {mark.line + 1}, column {mark.column + 1})", mark
+                )
+        return super().construct_mapping(node, deep=deep)
+
+
 def parse_config(data: object, origin: str) -> Config:
     """Validate already-loaded YAML; errors name `origin`, the key and the problem."""
     if not isinstance(data, dict):
@@ -478,6 +533,8 @@ def parse_config(data: object, origin: str) -> Config:
         )
     try:
         return Config.model_validate(data)
+    except RecursionError:
+        raise ConfigError(f"{origin}: nested too deeply to read") from None
     except ValidationError as error:
         lines = [f"{origin}: {_location(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in error.errors()]
         raise ConfigError("invalid configuration\n" + "\n".join(lines)) from None
@@ -491,9 +548,11 @@ def load_config(path: Path) -> Config:
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot read the configuration: {error}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: no arbitrary objects
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid YAML: nested too deeply to read") from None
     return parse_config(data, str(path))
 
 

@@ -133,8 +133,17 @@ class _Parser:
         raise RuleSyntaxError(f"unexpected {token.value!r} at position {token.position}")
 
 
+MAX_RULE_DEPTH = 32  # parentheses; deeper would exhaust the stack of the parser and the matcher
+
+
 def compile_rule(rule: str) -> Matcher:
     """Compile a rule into a predicate over text (matched case-insensitively)."""
+    depth = deepest = 0
+    for char in rule:  # a bound before parsing: quotes may hold parentheses, which only over-count
+        depth += (char == "(") - (char == ")")
+        deepest = max(deepest, depth)
+    if deepest > MAX_RULE_DEPTH:
+        raise RuleSyntaxError(f"parentheses nested deeper than {MAX_RULE_DEPTH} levels")
     matcher = _Parser(rule).parse()
     return lambda text: bool(matcher(text.lower()))
 

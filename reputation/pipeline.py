@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from reputation.alerting import Alerting, RaisedAlert
@@ -23,10 +22,12 @@ from reputation.connector import Connector, SourceSettings, load_connector
 from reputation.enrichment import Enricher, EnrichReport
 from reputation.keywords import BrandMatcher
 from reputation.models import Mention
+from reputation.redaction import scrub
 from reputation.replies.owned import OwnedAccounts
 from reputation.store import Store
-from reputation.store.mentions import SourceRun, load_state, record_run, save_batch
-from reputation.store.schema import mentions
+from reputation.store.mentions import SourceRun, load_state, record_run
+from reputation.store.quarantine import save_page
+from reputation.store.queries import stored_brands
 
 log = logging.getLogger(__name__)
 
@@ -35,19 +36,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def redact(text: str, secrets: Sequence[str]) -> str:
-    """Errors from client libraries sometimes echo a token; it must not reach logs."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "[redacted]")
-    return text
-
-
 @dataclass
 class CollectResult:
     run: SourceRun
     off_topic: int = 0
     problems: list[str] = field(default_factory=list)
+    quarantined: list[str] = field(default_factory=list)
 
 
 class BrandAssigner:
@@ -84,11 +78,8 @@ class BrandAssigner:
 
     @staticmethod
     def _stored_brands(store: Store, keys: set[str]) -> dict[str, str | None]:
-        if not keys:
-            return {}
         with store.engine.connect() as connection:
-            rows = connection.execute(select(mentions.c.key, mentions.c.brand).where(mentions.c.key.in_(keys)))
-            return {row.key: row.brand for row in rows}
+            return stored_brands(connection, keys)
 
 
 def connector_for(source: SourceConfig, env: Mapping[str, str]) -> tuple[Connector, tuple[str, ...]]:
@@ -120,8 +111,11 @@ def collect(store: Store, config: Config, source: SourceConfig, env: Mapping[str
         state = load_state(store, source.name)
         for batch in connector.fetch(source.query, state):
             kept, off_topic = assigner.assign(store, batch.mentions)
-            with store.transaction() as connection:
-                result.run.stored += save_batch(connection, source.name, kept, batch.state, utcnow())
+            page = save_page(store, source.name, kept, batch.state, utcnow())
+            result.run.stored += page.stored
+            for refused in page.quarantined:
+                log.warning("source %s: quarantined %s", source.name, refused)
+            result.quarantined.extend(page.quarantined)
             result.run.fetched += len(batch.mentions)
             result.off_topic += off_topic
             for problem in batch.problems:
@@ -130,7 +124,7 @@ def collect(store: Store, config: Config, source: SourceConfig, env: Mapping[str
     except (OperationalError, InterfaceError):
         raise  # the store, not the source, failed: the cycle stops and says so
     except Exception as error:  # noqa: BLE001 - recorded and shown; the other sources go on
-        result.run.error = redact(f"{type(error).__name__}: {error}", secrets)
+        result.run.error = scrub(f"{type(error).__name__}: {error}", secrets)
         log.error("source %s failed: %s", source.name, result.run.error)
     record_run(store, result.run, utcnow())
     return result

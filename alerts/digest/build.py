@@ -16,15 +16,18 @@ from typing import Any
 
 from sqlalchemy import Connection, func, or_, select, true
 
-from alerts.digest.operations import incidents, source_health
+from alerts.digest.operations import incidents, source_health, undelivered_alerts
 from alerts.digest.records import BrandDigest, Complainer, Criteria, DayVolume, IssueLine, SpreadLine
 from alerts.digest.responses import response_summary
 from alerts.rules import complaints_by_person, issue_spike_params, person_of
 from reputation.config import BrandConfig, Config
+from reputation.issues.granularity import MIN_GROUP
+from reputation.issues.topics import topic_and_issue
 from reputation.issues.trends import TrendParams, assess_issue, brand_baseline
 from reputation.replies.owned import OwnedAccounts
 from reputation.store import as_utc
-from reputation.store.schema import authors, cascades, enrichments, issues, mentions, source_runs
+from reputation.store.queries import enriched_mentions
+from reputation.store.schema import authors, cascades, enrichments, issues, mentions, source_runs, topics
 from reputation.wording import snippet
 
 TOP_ISSUES = 8
@@ -66,8 +69,7 @@ def build_brand_digest(
             enrichments.c.compound,
             enrichments.c.issue_id,
         )
-        .join(authors, authors.c.key == mentions.c.author_key)
-        .outerjoin(enrichments, enrichments.c.mention_key == mentions.c.key)
+        .select_from(enriched_mentions(enrichment="outer"))
         .where(mentions.c.brand == brand.name, mentions.c.created_at >= fetch_start, mentions.c.created_at < day_end)
     ).all()
     local_day = {row.key: as_utc(row.created_at).astimezone(brand.zone).date() for row in rows}
@@ -119,6 +121,7 @@ def build_brand_digest(
     )
     digest.repeat_complainers = _repeat_complainers(connection, config, brand, day, day_end)
     digest.health = source_health(connection, config, brand, sources, day_start, day_end, fetch_start)
+    digest.alerts_retrying, digest.alerts_parked = undelivered_alerts(connection, brand.name)
     digest.responses = response_summary(connection, config, brand, day_start, day_end, now)
     return digest
 
@@ -155,7 +158,17 @@ def _issue_lines(
                 today_rows[row.issue_id].append(row)
     if not today_rows:
         return []
-    meta = {row.id: row for row in connection.execute(select(issues).where(issues.c.id.in_(list(today_rows))))}
+    found = connection.execute(
+        select(issues, topics.c.label.label("topic_label"))
+        .outerjoin(topics, topics.c.id == issues.c.topic_id)
+        .where(issues.c.id.in_(list(today_rows)))
+    )
+    meta = {row.id: row for row in found}
+    # Complaints with too few alike to make an issue wait unsorted: counted, never shown as issues of one.
+    unsorted = [i for i in today_rows if i in meta and meta[i].size < MIN_GROUP and not meta[i].label_locked]
+    digest.unsorted = sum(len(today_rows.pop(issue_id)) for issue_id in unsorted)
+    if not today_rows:
+        return []
     criteria = digest.criteria
     histories = {issue_id: [counts[d] for d in baseline_days] for issue_id, counts in per_issue.items()}
     totals = [sum(history[j] for history in histories.values()) for j in range(len(baseline_days))]
@@ -185,7 +198,9 @@ def _issue_lines(
         lines.append(
             IssueLine(
                 id=issue_id,
-                label=meta[issue_id].label if issue_id in meta else issue_id,
+                label=topic_and_issue(meta[issue_id].topic_label, meta[issue_id].label)
+                if issue_id in meta
+                else issue_id,
                 today=today,
                 authors=people,
                 series=[counts[d] for d in days],
@@ -213,7 +228,7 @@ def _spreading(
     """
     grew = (
         select(enrichments.c.cascade_key.label("root_key"), func.count().label("events"))
-        .join(mentions, mentions.c.key == enrichments.c.mention_key)
+        .select_from(enriched_mentions(author=None))
         .where(
             mentions.c.brand == brand,
             mentions.c.created_at >= day_start,
@@ -226,8 +241,7 @@ def _spreading(
     rows = connection.execute(
         select(cascades, grew.c.events, mentions.c.text, mentions.c.url, authors.c.handle)
         .join(grew, grew.c.root_key == cascades.c.root_key)
-        .outerjoin(mentions, mentions.c.key == cascades.c.root_key)
-        .outerjoin(authors, authors.c.key == mentions.c.author_key)
+        .outerjoin(enriched_mentions(enrichment=None, author="outer"), mentions.c.key == cascades.c.root_key)
         .where(
             cascades.c.brand == brand,
             cascades.c.size > 0,
@@ -248,6 +262,9 @@ def _spreading(
             reach=row.reach,
             negative_share=row.negative_share,
             predicted_final=row.predicted_final,
+            predicted_low=row.predicted_low,
+            predicted_high=row.predicted_high,
+            prediction_uncertain=row.prediction_uncertain,
         )
         for row in rows
     ]

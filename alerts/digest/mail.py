@@ -17,6 +17,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from reputation.errors import ReputationError
+from reputation.redaction import scrub
 
 HOST = "REPUTATION_SMTP_HOST"
 PORT = "REPUTATION_SMTP_PORT"
@@ -87,7 +88,7 @@ class SmtpSettings:
         return f"{self.host}:{self.port} ({security}{login})"
 
     def redact(self, text: str) -> str:
-        return text.replace(self.password, "[redacted]") if self.password else text
+        return scrub(text, [self.password]) if self.password else text
 
 
 def build_email(

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection, and_, func, or_, select
 
 from alerts.digest.records import IncidentLine, IncidentStats, SourceHealth
 from reputation.config import BrandConfig, Config, Severity, SourceConfig
 from reputation.store import as_utc
 from reputation.store.schema import incidents as incidents_table
-from reputation.store.schema import source_runs
+from reputation.store.schema import outbox, source_runs
 from reputation.wording import snippet
 
 _NO_POST_TIME = {"collection_gap"}
@@ -122,3 +122,15 @@ def source_health(
             )
         )
     return health
+
+
+def undelivered_alerts(connection: Connection, brand: str) -> tuple[int, int]:
+    """The brand's alerts not in Slack yet: (still being retried, parked after max attempts and retried slowly)."""
+    rows = connection.execute(
+        select(outbox.c.failed_at.is_not(None), func.count())
+        .join(incidents_table, incidents_table.c.id == outbox.c.incident_id)
+        .where(outbox.c.sent_at.is_(None), incidents_table.c.brand == brand)
+        .group_by(outbox.c.failed_at.is_not(None))
+    ).all()
+    found = {bool(parked): int(count) for parked, count in rows}
+    return found.get(False, 0), found.get(True, 0)

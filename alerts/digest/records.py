@@ -79,6 +79,9 @@ class SpreadLine:
     reach: int
     negative_share: float
     predicted_final: float | None
+    predicted_low: float | None = None  # the interval that holds the final size 9 times in 10
+    predicted_high: float | None = None
+    prediction_uncertain: bool | None = None  # too loose to act on: show the range only
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,7 @@ class BrandDigest:
     criteria: Criteria
     volumes: list[DayVolume]
     unanalysed: int = 0  # mentions of the day not enriched yet, so missing from sentiment
+    unsorted: int = 0  # complaints of the day in no issue yet (too few alike; reputation.issues.granularity)
     issues: list[IssueLine] = field(default_factory=list)
     emerging: list[IssueLine] = field(default_factory=list)
     spreading: list[SpreadLine] = field(default_factory=list)
@@ -178,6 +182,8 @@ class BrandDigest:
     incident_stats: IncidentStats = field(default_factory=IncidentStats)
     repeat_complainers: list[Complainer] = field(default_factory=list)
     health: list[SourceHealth] = field(default_factory=list)
+    alerts_retrying: int = 0  # alerts Slack has not taken yet, still in their backoff
+    alerts_parked: int = 0  # alerts past max attempts: retried hourly, `reputation outbox retry` resends
     responses: ResponseSummary | None = None  # "How we answered"
 
     @property

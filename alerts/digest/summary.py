@@ -16,6 +16,8 @@ from alerts.digest.page import duration, number, percent
 from alerts.digest.records import BrandDigest, IssueLine, SpreadLine
 from alerts.digest.responses import ResponseSummary
 from alerts.slack.blocks import FALLBACK_CHARS, FIELD_CHARS, HEADER_CHARS, SECTION_CHARS, clip_escaped, escape_mrkdwn
+from reputation.spread.forecast import describe
+from reputation.spread.prior import shipped
 from reputation.wording import format_p, plural
 
 LISTED = 5
@@ -67,12 +69,21 @@ def incidents_line(d: BrandDigest) -> str:
 def collection_line(d: BrandDigest) -> str | None:
     if not d.has_data:
         return "No data: no mention stored and no source run for this brand yet."
+    parked = (
+        f" {plural(d.alerts_parked, 'alert')} parked after repeated delivery failures"
+        " (retried hourly; `reputation outbox retry --all` resends now)."
+        if d.alerts_parked
+        else ""
+    )
     if not d.unhealthy_sources:
-        return None
+        return parked.strip() or None
     sources = ", ".join(f"{h.source} ({h.status})" for h in d.unhealthy_sources)
     if d.collection_down:
-        return f"Nothing collected, no source ran cleanly: {sources}. Treat this as missing data, not a quiet day."
-    return f"Collection incomplete: {sources}. Volume and sentiment may read low."
+        return (
+            f"Nothing collected, no source ran cleanly: {sources}. Treat this as missing data, not a quiet day."
+            + parked
+        )
+    return f"Collection incomplete: {sources}. Volume and sentiment may read low." + parked
 
 
 def emerging_line(line: IssueLine) -> str:
@@ -91,7 +102,10 @@ def issue_line(line: IssueLine) -> str:
 
 def spread_line(line: SpreadLine) -> str:
     who = f"@{line.handle}" if line.handle is not None else "(root post not collected)"
-    predicted = f", predicted {line.predicted_final:.0f}" if line.predicted_final is not None else ""
+    forecast = describe(
+        line.predicted_final, line.predicted_low, line.predicted_high, line.prediction_uncertain, shipped().level
+    )
+    predicted = f", predicted {forecast}" if forecast else ""
     reach = f", reach {line.reach:,}" if line.reach else ""  # 0: no follower counts known, not nobody
     return (
         f"{who} on {line.platform}: {line.size} replies/quotes/reshares (+{line.events_on_day} this day), "

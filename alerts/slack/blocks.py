@@ -26,6 +26,7 @@ from slack_sdk.models.blocks import (
 
 from alerts.rules import Finding
 from reputation.alerting import RaisedAlert
+from reputation.spread.forecast import describe
 from reputation.wording import plural
 
 # Slack's documented limits, less a margin for the ellipsis.
@@ -74,15 +75,27 @@ def _fields(finding: Finding) -> list[PlainTextObject]:
             else None,
         ),
         ("Reach", f"{facts['reach']:,}" if isinstance(facts.get("reach"), int) else None),
-        (
-            "Predicted",
-            f"{facts['predicted_final']:.0f} events" if isinstance(facts.get("predicted_final"), float) else None,
-        ),
+        ("Predicted final", forecast_text(facts)),
         ("Issue", issue_text(facts)),
         ("Volume", f"{facts['posts']} posts vs {facts['expected']} expected" if "posts" in facts else None),
         ("Complaints", f"{facts['complaints']} on {', '.join(facts['platforms'])}" if "complaints" in facts else None),
     ]
     return [_plain(f"{label}: {value}", FIELD_CHARS) for label, value in pairs if value not in (None, "")][:10]
+
+
+def forecast_text(facts: dict[str, Any]) -> str | None:
+    """The predicted final size as a range: "40 (90% range 31–52)" or "uncertain, 3–60 (90% range)"."""
+    final = facts.get("predicted_final")
+    if not isinstance(final, float):
+        return None
+    low, high = facts.get("predicted_low"), facts.get("predicted_high")
+    return describe(
+        final,
+        low if isinstance(low, float) else None,
+        high if isinstance(high, float) else None,
+        facts.get("prediction_uncertain") is True,
+        float(facts.get("prediction_level") or 0.9),
+    )
 
 
 def issue_text(facts: dict[str, Any]) -> str | None:

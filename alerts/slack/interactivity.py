@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from alerts.errors import RequestRejected
 from alerts.incidents import ACKNOWLEDGED, FALSE_POSITIVE, OPEN, RESOLVED
 from alerts.slack.blocks import ACTIONS_BLOCK_PREFIX, action_buttons, clip_escaped
+from reputation.models import clean_label
 from reputation.store import Store
 from reputation.store.schema import incidents, interactions
 
@@ -33,6 +34,7 @@ SIGNING_SECRET_ENV = "SLACK_SIGNING_SECRET"
 # a forged payload make us POST to an address of its choosing.
 SLACK_RESPONSE_URL_PREFIX = "https://hooks.slack.com/"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+_INCIDENT_ID = re.compile(r"^[0-9]{1,10}$")
 _STATUS_AFTER = {"acknowledge": ACKNOWLEDGED, "resolve": RESOLVED, "false_positive": FALSE_POSITIVE}
 _VERB = {
     "acknowledge": "acknowledged",
@@ -58,8 +60,12 @@ def verify(body: bytes, headers: Mapping[str, str], signing_secret: str) -> str:
     lowered = {key.lower(): value for key, value in headers.items()}
     timestamp = lowered.get("x-slack-request-timestamp", "")
     signature = lowered.get("x-slack-signature", "")
-    if not timestamp.isdigit() or not signature:
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12 or not signature:
         raise RequestRejected(401, "missing Slack signature headers")
+    try:
+        body.decode("utf-8")  # slack_sdk decodes the body to check it; Slack only ever sends UTF-8
+    except UnicodeDecodeError:
+        raise RequestRejected(400, "body is not UTF-8") from None
     verifier = SignatureVerifier(signing_secret)
     if abs(verifier.clock.now() - int(timestamp)) > 5 * 60:
         raise RequestRejected(401, "request timestamp is more than five minutes old")
@@ -68,14 +74,40 @@ def verify(body: bytes, headers: Mapping[str, str], signing_secret: str) -> str:
     return signature
 
 
+MAX_JSON_DEPTH = 64  # a block_actions payload is a few levels deep
+MAX_INCIDENT_ID = 2**31 - 1  # the incidents.id column
+
+
+def _depth(text: str) -> int:
+    """Bracket nesting of a JSON text (brackets inside strings count too: a bound, not a parse)."""
+    deepest = level = 0
+    for char in text:
+        if char in "[{":
+            level += 1
+            deepest = max(deepest, level)
+        elif char in "]}":
+            level -= 1
+    return deepest
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise RequestRejected(400, f"{what} is not an object")
+    return value
+
+
 def parse(body: bytes) -> Interaction:
     try:
         form = parse_qs(body.decode("utf-8"), strict_parsing=True)
-        payload = json.loads(form["payload"][0])
-        action = payload["actions"][0]
+        text = form["payload"][0]
+        if _depth(text) > MAX_JSON_DEPTH:
+            raise RequestRejected(400, f"payload nested deeper than {MAX_JSON_DEPTH} levels")
+        payload = _object(json.loads(text), "payload")
+        actions = payload["actions"]
+        action = _object(actions[0] if isinstance(actions, list) and actions else None, "action")
         block_id = str(action["block_id"])
-        user = payload["user"]
-    except (UnicodeDecodeError, ValueError, KeyError, IndexError, TypeError):
+        user = _object(payload["user"], "user")
+    except (UnicodeDecodeError, ValueError, KeyError, IndexError, TypeError, RecursionError):
         raise RequestRejected(400, "not a Slack block_actions payload") from None
     if payload.get("type") != "block_actions" or not block_id.startswith(ACTIONS_BLOCK_PREFIX):
         raise RequestRejected(400, "not an action on an incident")
@@ -84,20 +116,23 @@ def parse(body: bytes) -> Interaction:
         raise RequestRejected(400, f"unknown action {name[:40]!r}")
     incident = block_id.removeprefix(ACTIONS_BLOCK_PREFIX)
     user_id = str(user.get("id", ""))
-    if not incident.isdigit() or not _USER_ID.match(user_id):
+    if not _INCIDENT_ID.match(incident) or int(incident) > MAX_INCIDENT_ID or not _USER_ID.match(user_id):
         raise RequestRejected(400, "malformed incident or user id")
     value = action.get("selected_user") if name == "assign" else None
     if name == "assign" and not (isinstance(value, str) and _USER_ID.match(value)):
         raise RequestRejected(400, "assign needs a selected user")
-    message = payload.get("message") or {}
+    message = _object(payload.get("message") or {}, "message")
+    blocks = message.get("blocks") or []
+    response_url = payload.get("response_url")
     return Interaction(
         action=name,
         incident_id=int(incident),
         user_id=user_id,
-        user_name=str(user.get("username") or user.get("name") or user_id)[:200],
+        user_name=clean_label(str(user.get("username") or user.get("name") or user_id))[:200],
         value=value,
-        response_url=payload.get("response_url"),
-        blocks=list(message.get("blocks") or []),
+        response_url=response_url if isinstance(response_url, str) else None,
+        # Only objects are blocks; anything else in the list would break the message update.
+        blocks=[block for block in blocks if isinstance(block, dict)] if isinstance(blocks, list) else [],
     )
 
 

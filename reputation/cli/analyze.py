@@ -24,6 +24,7 @@ from rich.text import Text
 
 from reputation.errors import InputError
 from reputation.issues import Complaint, IssueClusterer
+from reputation.issues.topics import resolve as resolve_topic
 from reputation.text.embeddings import Embedder, default_embedder
 from reputation.text.intent import detect_intent
 from reputation.text.sentiment import SentimentAnalyzer, raw_vader
@@ -44,11 +45,15 @@ class IssueSummary:
     size: int
     negative_share: float
     examples: tuple[str, ...]
+    topic_id: str | None = None
+    topic_label: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "label": self.label,
+            "topic_id": self.topic_id,
+            "topic_label": self.topic_label,
             "size": self.size,
             "negative_share": round(self.negative_share, 3),
             "examples": list(self.examples),
@@ -74,6 +79,7 @@ class AnalyzeReport:
     vader_metrics: Metrics | None
     output: Path | None = None
     issues: tuple[IssueSummary, ...] = ()
+    unsorted: int = 0  # texts in no issue yet: alone, or with fewer than granularity.MIN_GROUP alike
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +94,7 @@ class AnalyzeReport:
             "vader_metrics": self.vader_metrics.to_dict() if self.vader_metrics else None,
             "output": str(self.output) if self.output else None,
             "issues": [issue.to_dict() for issue in self.issues],
+            "unsorted": self.unsorted,
         }
 
     def render(self) -> Text:
@@ -107,10 +114,11 @@ class AnalyzeReport:
                     for true, row in zip(LABELS, metrics.confusion, strict=True)
                 ]
         if self.issues:
-            lines.append(f"issues: {len(self.issues)} (largest first)")
-            lines.append(f"  {'size':>6}  {'neg':>4}  label / examples")
+            lines.append(f"issues: {len(self.issues)} (largest first); unsorted: {self.unsorted} texts")
+            lines.append(f"  {'size':>6}  {'neg':>4}  topic > issue / examples")
             for issue in self.issues[:ISSUES_SHOWN]:
-                lines.append(f"  {issue.size:>6}  {issue.negative_share:>4.0%}  {issue.label}  [{issue.id}]")
+                name = f"{issue.topic_label} > {issue.label}" if issue.topic_label else issue.label
+                lines.append(f"  {issue.size:>6}  {issue.negative_share:>4.0%}  {name}  [{issue.id}]")
                 lines += [f"                - {example[:100]}" for example in issue.examples[:2]]
         if self.output is not None:
             lines.append(f"written to {self.output}")
@@ -217,9 +225,7 @@ def analyze_file(
                 for text_line in spool:
                     line = json.loads(text_line)
                     if "error" not in line:
-                        final = clusterer.resolve(line["issue_id"]) if clusterer and line["issue_id"] else None
-                        line["issue_id"] = final
-                        line["issue_label"] = clusterer.issues[final].label if clusterer and final else None
+                        line.update(_issue_fields(clusterer, line["issue_id"]))
                     sink.write(json.dumps(line) + "\n")
     finally:
         if sink is not None:
@@ -239,7 +245,23 @@ def analyze_file(
         vader_metrics=tally.vader.metrics() if labelled else None,
         output=output,
         issues=summaries,
+        unsorted=tally.rows - tally.error_count - sum(issue.size for issue in summaries),
     )
+
+
+def _issue_fields(clusterer: IssueClusterer | None, issue_id: str | None) -> dict[str, Any]:
+    """The line's issue and topic after every merge; all null for an unsorted text."""
+    final = clusterer.issues[clusterer.resolve(issue_id)] if clusterer and issue_id else None
+    if clusterer is None or final is None or final.unsorted:
+        return {"issue_id": None, "issue_label": None, "topic_id": None, "topic_label": None, "unsorted": True}
+    topic = clusterer.topics.get(resolve_topic(clusterer.topics, final.topic_id) or "")
+    return {
+        "issue_id": final.id,
+        "issue_label": final.label,
+        "topic_id": topic.id if topic else None,
+        "topic_label": topic.label if topic else None,
+        "unsorted": False,
+    }
 
 
 def _summaries(tally: _Tally, clusterer: IssueClusterer | None) -> tuple[IssueSummary, ...]:
@@ -259,8 +281,11 @@ def _summaries(tally: _Tally, clusterer: IssueClusterer | None) -> tuple[IssueSu
             size=size,
             negative_share=negatives[issue_id] / size,
             examples=tuple(clusterer.issues[issue_id].examples),
+            topic_id=fields["topic_id"],
+            topic_label=fields["topic_label"],
         )
         for issue_id, size in sorted(sizes.items(), key=lambda item: (-item[1], item[0]))
+        if not (fields := _issue_fields(clusterer, issue_id))["unsorted"]
     )
 
 

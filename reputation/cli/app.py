@@ -27,6 +27,7 @@ from rich.text import Text
 
 from reputation import __version__
 from reputation.alerting import RaisedAlert, load_alerting
+from reputation.cli.outbox import outbox_app
 from reputation.cli.responses import responses as responses_command
 from reputation.config import Config, default_config_path, load_config
 from reputation.connector import SourceSettings, load_connector
@@ -41,6 +42,7 @@ app.add_typer(connectors_app, name="connectors")
 issues_app = typer.Typer(help="Complaint issues: their ids, labels and changes.", no_args_is_help=True)
 app.add_typer(cascades_app, name="cascades")
 app.add_typer(issues_app, name="issues")
+app.add_typer(outbox_app, name="outbox")
 app.command("responses")(responses_command)
 
 out = Console()
@@ -113,6 +115,7 @@ def _cycle(store: Store, config: Config, *, quiet: bool = False) -> dict[str, An
             "stored_new": c.run.stored,
             "off_topic": c.off_topic,
             "skipped": len(c.problems),
+            "quarantined": len(c.quarantined),
             "error": c.run.error,
         }
         for c in report.collected
@@ -129,12 +132,14 @@ def _cycle(store: Store, config: Config, *, quiet: bool = False) -> dict[str, An
         for collected in report.collected:
             for problem in collected.problems[:20]:
                 err.print(Text(f"skipped {problem}", style="yellow"))
+            for refused in collected.quarantined[:20]:
+                err.print(Text(f"quarantined {refused}", style="yellow"))
             if collected.run.error:
                 err.print(Text(f"source {collected.run.source} failed: {collected.run.error}", style="red"))
         for alert in report.alerts:
             print_alert(alert)
         table = Table(title="Cycle", show_header=True)
-        for column in ("source", "fetched", "new", "off-topic", "skipped", "status"):
+        for column in ("source", "fetched", "new", "off-topic", "skipped", "quarantined", "status"):
             table.add_column(column)
         for s in sources:
             table.add_row(
@@ -143,6 +148,7 @@ def _cycle(store: Store, config: Config, *, quiet: bool = False) -> dict[str, An
                 str(s["stored_new"]),
                 str(s["off_topic"]),
                 str(s["skipped"]),
+                str(s["quarantined"]),
                 Text("failed" if s["error"] else "ok"),
             )
         out.print(table)
@@ -279,10 +285,10 @@ def analyze(
 
 @cascades_app.command("predict")
 def cascades_predict(
-    file: Annotated[Path, typer.Argument(help="CSV with columns cascade_id,time,followers")],
+    file: Annotated[Path, typer.Argument(help="CSV with columns cascade_id,time,followers, or .jsonl")],
     observe: Annotated[float, typer.Option("--observe", help="seconds since each root post to use")],
 ) -> None:
-    """Predicted final size of each cascade in an event file, one JSON line each."""
+    """Predicted final size of each cascade in an event file, with its 90% range, one JSON line each."""
     from reputation.cli.cascade_csv import predict_csv
 
     with _errors():
@@ -298,7 +304,7 @@ def issues_list(
     as_json: JsonOption = False,
 ) -> None:
     """Issues still being matched, with the ids that `issues.rename` and `issues.merge` take."""
-    from reputation.issues.catalog import live_issues
+    from reputation.issues.catalog import live_issues, unsorted_complaints
 
     with _errors():
         settings = _config(config)
@@ -307,6 +313,7 @@ def issues_list(
         store = Store.open(settings.resolved_database_url())
         with store.engine.connect() as connection:
             found = live_issues(connection, datetime.now(UTC), brand, limit)
+            pool = unsorted_complaints(connection, datetime.now(UTC), brand)
     if as_json:
         for entry in found:
             print(json.dumps({**asdict(entry), "examples": list(entry.examples)}, default=str))
@@ -314,19 +321,20 @@ def issues_list(
     # Narrow enough for a terminal; `issues show ID` has the typical posts and the changes.
     table = Table(title="Issues")
     table.add_column("id", no_wrap=True)
-    table.add_column("label", overflow="fold")
+    table.add_column("topic > issue", overflow="fold")
     table.add_column("posts", justify="right")
     table.add_column("brand", overflow="fold")
     table.add_column("last seen (UTC)", no_wrap=True)
     for entry in found:
         table.add_row(
             entry.id,
-            Text(entry.label + (" (named)" if entry.named_by_a_person else "")),
+            Text(entry.title + (" (named)" if entry.named_by_a_person else "")),
             str(entry.posts),
             Text(entry.brand or ""),
             f"{entry.last_seen_at:%Y-%m-%d %H:%M}",
         )
     out.print(table if found else "no issues seen in the last 30 days")
+    out.print(f"{pool} complaints unsorted (too few alike yet to make an issue)")
 
 
 @issues_app.command("show")
@@ -358,7 +366,7 @@ def issues_show(
     # Labels and examples are text from the internet: rich must not read them as markup.
     # One line each, unwrapped, so ids and changes can be copied and grepped.
     out.print(
-        Text(f"{entry.id}: {entry.label}" + (" (named by a person)" if entry.named_by_a_person else "")), soft_wrap=True
+        Text(f"{entry.id}: {entry.title}" + (" (named by a person)" if entry.named_by_a_person else "")), soft_wrap=True
     )
     out.print(
         f"{entry.posts} posts, first seen {entry.created_at:%Y-%m-%d %H:%M} UTC,"

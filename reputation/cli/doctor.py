@@ -5,18 +5,18 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from reputation.alerting import load_alerting
 from reputation.config import Config, load_config
 from reputation.connector import load_connector
 from reputation.errors import ReputationError
 from reputation.store import Store, as_utc
-from reputation.store.schema import source_runs
+from reputation.store.schema import outbox, outbox_routes, quarantine, source_runs
 from reputation.text.language import detect_language
 from reputation.text.sentiment import SentimentAnalyzer
 
@@ -41,6 +41,42 @@ def _last_runs(connection: Connection, names: list[str]) -> dict[str, tuple[date
         if row is not None:
             found[name] = (as_utc(row.started_at), row.error)
     return found
+
+
+def _delivery(connection: Connection, now: datetime) -> Check:
+    """Alerts Slack has not taken: parked ones fail the check, and the routes in a backoff are named."""
+    parked = connection.scalar(select(func.count()).where(outbox.c.sent_at.is_(None), outbox.c.failed_at.is_not(None)))
+    waiting = connection.scalar(select(func.count()).where(outbox.c.sent_at.is_(None), outbox.c.failed_at.is_(None)))
+    paused = connection.execute(
+        select(outbox_routes.c.route, outbox_routes.c.paused_until).where(outbox_routes.c.paused_until > now)
+    ).all()
+    detail = f"{parked or 0} parked (retried hourly), {waiting or 0} waiting to be sent"
+    if paused:
+        detail += "; backing off: " + ", ".join(
+            f"{r.route} until {as_utc(r.paused_until):%H:%M:%S} UTC" for r in paused
+        )
+    if parked:
+        detail += "; `reputation outbox list` shows them, `reputation outbox retry --all` resends now"
+    return Check("alert outbox", not parked, detail)
+
+
+def _quarantine(connection: Connection) -> Check:
+    """Rows the store refused; their sources moved on, the rows wait in `quarantine` with the reason."""
+    counts = connection.execute(
+        select(quarantine.c.source, func.count(), func.max(quarantine.c.id)).group_by(quarantine.c.source)
+    ).all()
+    if not counts:
+        return Check("quarantine", True, "no rows refused by the store")
+    last = connection.execute(
+        select(quarantine.c.mention_key, quarantine.c.error).order_by(quarantine.c.id.desc()).limit(1)
+    ).one()
+    per_source = ", ".join(f"{source} {count}" for source, count, _ in counts)
+    # Informational: the sources are not stuck; the rows are kept for a look and a replay.
+    return Check(
+        "quarantine",
+        True,
+        f"rows refused by the store: {per_source}; latest {last.mention_key[:80]}: {last.error[:200]}",
+    )
 
 
 def _reachable(url: str, timeout_seconds: float = 3.0) -> tuple[bool, str]:
@@ -76,6 +112,8 @@ def run_checks(config_path: Path) -> list[Check]:
         checks.append(Check("database", True, f"{store.dialect} reachable, schema up to date"))
         with store.engine.connect() as connection:
             last_runs = _last_runs(connection, [source.name for source in config.sources])
+            checks.append(_quarantine(connection))
+            checks.append(_delivery(connection, datetime.now(UTC)))
         store.close()
     except ReputationError as error:
         checks.append(Check("database", False, str(error)))

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select
 
 from reputation.errors import InputError
 from reputation.issues.clustering import ISSUE_FADES_AFTER
+from reputation.issues.granularity import MIN_GROUP
+from reputation.issues.topics import topic_and_issue
 from reputation.store import as_utc
-from reputation.store.schema import issue_changes, issues
+from reputation.store.schema import issue_changes, issues, topics
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,13 @@ class IssueEntry:
     last_seen_at: datetime
     merged_into: str | None
     examples: tuple[str, ...]
+    topic_id: str | None = None
+    topic_label: str | None = None
+
+    @property
+    def title(self) -> str:
+        """ "topic > issue"."""
+        return topic_and_issue(self.topic_label, self.label)
 
 
 @dataclass(frozen=True)
@@ -61,17 +70,34 @@ def is_live(now: datetime) -> ColumnElement[bool]:
 
 
 def live_issues(connection: Connection, now: datetime, brand: str | None = None, limit: int = 50) -> list[IssueEntry]:
-    """Issues still matched (not merged, seen in the last 30 days), biggest first."""
-    query = select(issues).where(is_live(now))
+    """Issues still matched (not merged, seen in the last 30 days), biggest first; the unsorted pool left out.
+
+    An issue a person named is shown however small: someone already recognised it.
+    """
+    query = _with_topic().where(is_live(now), or_(issues.c.size >= MIN_GROUP, issues.c.label_locked))
     if brand is not None:
         query = query.where(issues.c.brand == brand)
     rows = connection.execute(query.order_by(issues.c.size.desc(), issues.c.id).limit(limit))
     return [_entry(row) for row in rows]
 
 
+def unsorted_complaints(connection: Connection, now: datetime, brand: str | None = None) -> int:
+    """Complaints waiting in the unsorted pool: in live groups too small to be an issue yet."""
+    query = select(func.coalesce(func.sum(issues.c.size), 0)).where(
+        is_live(now), issues.c.size < MIN_GROUP, issues.c.label_locked.is_(False)
+    )
+    if brand is not None:
+        query = query.where(issues.c.brand == brand)
+    return int(connection.scalar(query) or 0)
+
+
+def _with_topic() -> Select[Any]:
+    return select(issues, topics.c.label.label("topic_label")).outerjoin(topics, topics.c.id == issues.c.topic_id)
+
+
 def find_issue(connection: Connection, issue_id: str) -> tuple[IssueEntry, list[IssueChange]]:
     """One issue and every change that names it, oldest first."""
-    row = connection.execute(select(issues).where(issues.c.id == issue_id)).first()
+    row = connection.execute(_with_topic().where(issues.c.id == issue_id)).first()
     if row is None:
         raise InputError(f"no issue {issue_id!r}; `reputation issues list` shows the ids")
     changes = connection.execute(
@@ -93,4 +119,6 @@ def _entry(row: Any) -> IssueEntry:
         last_seen_at=as_utc(row.last_seen_at),
         merged_into=row.merged_into,
         examples=tuple(row.examples or ()),
+        topic_id=row.topic_id,
+        topic_label=row.topic_label,
     )

@@ -22,17 +22,22 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
 
+from reputation.issues import granularity
 from reputation.issues.linkage import average_linkage
+from reputation.issues.naming import is_thing, name_issue
 from reputation.issues.phrases import add_phrases, label_issues
+from reputation.issues.topics import Member, Topic, group_topics
+from reputation.issues.topics import resolve as resolve_topic
 from reputation.text.embeddings import Embedder, Matrix, default_embedder
 
-# Average-linkage similarity needed to join; tuned per embedder on half of banking77 (`evals.issues_eval`).
+# Average-linkage similarity needed to join, until a brand has complaints enough to choose its own
+# (`reputation.issues.granularity`); tuned per embedder on half of banking77 (`evals.issues_eval`).
 JOIN_SIMILARITY = {"all-minilm-l6-v2": 0.55, "hashing-4096": 0.2}
 MAX_LIVE_ISSUES = 2000  # per brand; the least recently seen beyond this stop being matched
 # An issue quiet for this long is no longer matched; a new complaint opens a new one.
@@ -78,6 +83,12 @@ class Issue:
     examples: list[str] = field(default_factory=list)
     merged_into: str | None = None
     reviewed_size: int = 0  # its size when last checked for a split (`reputation.issues.splits`)
+    topic_id: str | None = None  # None while unsorted (fewer than granularity.MIN_GROUP posts)
+
+    @property
+    def unsorted(self) -> bool:
+        """Too few alike to be an issue yet (unless a person named it)."""
+        return self.size < granularity.MIN_GROUP and not self.label_locked
 
     def absorb(self, total: Matrix, count: int, seen_at: datetime) -> None:
         """Add `count` members whose vectors sum to `total`."""
@@ -114,11 +125,25 @@ class IssueClusterer:
         embedder: Embedder | None = None,
         join_similarity: float | None = None,
         products: Iterable[str] = (),
+        topics: Iterable[Topic] = (),
+        granularity_by_brand: dict[str | None, float] | None = None,
+        known: Mapping[str | None, Sequence[tuple[str, Sequence[str]]]] | None = None,
     ) -> None:
-        """`ignore_words` (brand names) and `products` (keyword terms, `*` for a stem) leave the texts first."""
+        """`ignore_words` (brand names) and `products` (keyword terms, `*` for a stem) leave the texts first.
+
+        `join_similarity` fixes the grain for every brand; otherwise each brand's is chosen from its
+        complaints (kept in `granularity_by_brand`, which the caller stores).
+        """
         self.embedder = embedder or default_embedder()
         self.join = join_similarity or JOIN_SIMILARITY.get(self.embedder.name, 0.5)
+        self.adaptive = join_similarity is None and self.embedder.name in granularity.ADAPTIVE_EMBEDDERS
+        self.granularity = dict(granularity_by_brand or {})
         self.issues = {issue.id: issue for issue in issues}
+        self.topics = {topic.id: topic for topic in topics}
+        self.topic_merges: list[tuple[str, str, float]] = []
+        # Per brand, the CX lead's known issues: (issue id, the mean of its examples' vectors).
+        self.known = {brand: list(issues_) for brand, issues_ in (known or {}).items()}
+        self._anchors: dict[str | None, list[tuple[str, Matrix]]] = {}
         self.ignore = frozenset(word for phrase in ignore_words for word in _WORDS.findall(phrase.lower()))
         self.label_ignore = self.ignore | {word for phrase in products for word in _WORDS.findall(phrase.lower())}
         self._ignore_pattern = (
@@ -142,6 +167,9 @@ class IssueClusterer:
         if self._ignore_pattern is not None:
             text = self._ignore_pattern.sub(" ", text)
         return " ".join(text.split())
+
+    def join_for(self, brand: str | None) -> float:
+        return self.granularity.get(brand, self.join) if self.adaptive else self.join
 
     def live(self, brand: str | None) -> list[Issue]:
         return [
@@ -175,13 +203,74 @@ class IssueClusterer:
             by_brand[ordered[i].brand].append(row)
         for brand, rows in by_brand.items():
             assert vectors is not None
-            brand_complaints = [ordered[usable[r]] for r in rows]
-            assigned.update(self._cluster_brand(brand, brand_complaints, vectors[rows], cleaned, usable, rows))
+            matched = self._match_known(brand, [ordered[usable[r]] for r in rows], vectors[rows], rows, cleaned, usable)
+            assigned.update(matched)
+            rows = [r for r in rows if ordered[usable[r]].mention_key not in matched]
+            if rows:
+                brand_complaints = [ordered[usable[r]] for r in rows]
+                assigned.update(self._cluster_brand(brand, brand_complaints, vectors[rows], cleaned, usable, rows))
         for key, found in assigned.items():
             if found is not None:
                 assigned[key] = self.resolve(found)
-        self.relabel({issue.brand for issue in (self.issues[i] for i in self.touched)})
+        brands = {issue.brand for issue in (self.issues[i] for i in self.touched)}
+        self.sort_into_topics(brands)
+        self.relabel(brands)
         return assigned
+
+    def _anchors_for(self, brand: str | None, at: datetime) -> list[tuple[str, Matrix]]:
+        """The brand's known issues, opened on first use with the name as a locked label."""
+        if brand not in self._anchors:
+            anchors = []
+            for name, examples in self.known.get(brand, []):
+                anchor = self.embedder.embed([self.clean(e) for e in examples]).mean(axis=0).astype(np.float32)
+                issue_id = self.resolve(issue_id_for(brand, f"known:{name}"))
+                if issue_id not in self.issues:
+                    self.issues[issue_id] = Issue(
+                        issue_id,
+                        brand,
+                        name,
+                        {},
+                        0,
+                        at,
+                        at,
+                        label_locked=True,
+                        centroid=anchor,
+                        embedder=self.embedder.name,
+                    )
+                    self.touched.add(issue_id)
+                anchors.append((issue_id, anchor))
+            self._anchors[brand] = anchors
+        return self._anchors[brand]
+
+    def _match_known(
+        self,
+        brand: str | None,
+        complaints: list[Complaint],
+        vectors: Matrix,
+        rows: list[int],
+        cleaned: list[str],
+        usable: list[int],
+    ) -> dict[str, str]:
+        """Complaints close enough to a known issue's examples join it before discovery sees them."""
+        if not self.known.get(brand):
+            return {}
+        anchors = self._anchors_for(brand, complaints[0].created_at)
+        similarities = vectors @ np.stack([anchor for _, anchor in anchors]).T
+        best = similarities.argmax(axis=1)
+        # Examples are short and posts long, so the floor is the attach level, not the join level.
+        floor = self.join_for(brand) - granularity.ATTACH_MARGIN
+        matched: dict[str, str] = {}
+        for column, (issue_id, _) in enumerate(anchors):
+            members = [i for i in range(len(complaints)) if best[i] == column and similarities[i, column] >= floor]
+            if not members:
+                continue
+            issue = self.issues[issue_id]
+            issue.absorb(vectors[members].sum(axis=0), len(members), max(complaints[i].created_at for i in members))
+            issue.terms = add_phrases(issue.terms, (cleaned[usable[rows[i]]] for i in members), self.label_ignore)
+            self.pick_examples(issue, [complaints[i].text for i in members], vectors[members])
+            self.touched.add(issue_id)
+            matched.update({complaints[i].mention_key: issue_id for i in members})
+        return matched
 
     def _cluster_brand(
         self,
@@ -193,7 +282,10 @@ class IssueClusterer:
         rows: list[int],
     ) -> dict[str, str]:
         texts = [cleaned[usable[r]] for r in rows]
-        labels = average_linkage(vectors, self.join)
+        if self.adaptive and brand not in self.granularity and (chosen := granularity.choose_join(vectors)):
+            self.granularity[brand] = chosen
+        join = self.join_for(brand)
+        labels = average_linkage(vectors, join)
         groups: dict[int, list[int]] = defaultdict(list)
         for index, label in enumerate(labels):
             groups[int(label)].append(index)  # indexes are in time order, so groups[...][0] is the oldest
@@ -207,8 +299,13 @@ class IssueClusterer:
             if live:
                 similarities = np.stack([issue.centroid for issue in live if issue.centroid is not None]) @ mean
                 top = int(np.argmax(similarities))
-                if similarities[top] >= self.join:
+                if similarities[top] >= join:
                     best = live[top]
+                elif len(group) < granularity.MIN_GROUP:
+                    # Too few to open an issue: near enough an issue that exists, it is counted there.
+                    sized = similarities + np.array([0.0 if i.unsorted else -np.inf for i in live])
+                    top = int(np.argmax(sized))
+                    best = live[top] if sized[top] >= join - granularity.ATTACH_MARGIN else None
             if best is None:
                 first = complaints[group[0]]
                 best = Issue(
@@ -229,6 +326,7 @@ class IssueClusterer:
             for i in group:
                 assigned[complaints[i].mention_key] = best.id
         self._merge_close(brand, complaints[-1].created_at)
+        self._sweep_pool(brand, complaints[-1].created_at)
         for issue_id, group in new_members.items():
             # Examples are the posts as written, brand name and all.
             originals = [complaints[i].text for i in group]
@@ -247,12 +345,45 @@ class IssueClusterer:
             for row, column in enumerate(touched):
                 similarities[row, column] = -1.0
             row, column = divmod(int(np.argmax(similarities)), similarities.shape[1])
-            if similarities[row, column] < self.join:
+            if similarities[row, column] < self.join_for(brand):
                 return
             a, b = live[touched[row]], live[column]
             # The larger (then the older) issue keeps its id: fewer texts change issue.
             target, source = sorted((a, b), key=lambda issue: (-issue.size, issue.created_at, issue.id))
             self.merge(source, target, float(similarities[row, column]), now)
+
+    def _sweep_pool(self, brand: str | None, now: datetime) -> None:
+        """Unsorted complaints that an issue has come close to join it (the issue may be new this cycle)."""
+        live = self.live(brand)
+        pool = [issue for issue in live if issue.unsorted]
+        grown = [issue for issue in live if not issue.unsorted]
+        if not pool or not grown:
+            return
+        similarities = (
+            np.stack([i.centroid for i in pool if i.centroid is not None])
+            @ np.stack([i.centroid for i in grown if i.centroid is not None]).T
+        )
+        floor = self.join_for(brand) - granularity.ATTACH_MARGIN
+        for row, source in enumerate(pool):
+            column = int(np.argmax(similarities[row]))
+            if similarities[row, column] >= floor:
+                self.merge(source, grown[column], float(similarities[row, column]), now)
+
+    def sort_into_topics(self, brands: set[str | None]) -> None:
+        """Every sorted issue into a topic; topic merges are kept in `topic_merges`."""
+        for brand in brands:
+            members = [
+                Member(i.id, i.size, i.centroid, i.created_at, i.last_seen_at, i.topic_id)
+                for i in self.live(brand)
+                if not i.unsorted and i.centroid is not None and i.size > 0
+            ]
+            join = self.join_for(brand) - granularity.TOPIC_MARGIN
+            chosen, merges = group_topics(brand, members, self.topics, join)
+            self.topic_merges += merges
+            for issue_id, topic_id in chosen.items():
+                if self.issues[issue_id].topic_id != topic_id:
+                    self.issues[issue_id].topic_id = topic_id
+                    self.touched.add(issue_id)
 
     def merge(self, source: Issue, target: Issue, similarity: float, at: datetime) -> None:
         if source.centroid is not None:
@@ -280,7 +411,30 @@ class IssueClusterer:
     def relabel(self, brands: set[str | None]) -> None:
         for brand in brands:
             live = self.live(brand)
-            labels = label_issues({i.id: i.terms for i in live}, {i.id: i.size for i in live})
+            labels: dict[str, str] = {}
+            # Issues are told apart from the brand's other issues, the unsorted pool from one another.
+            for part in ([i for i in live if not i.unsorted], [i for i in live if i.unsorted]):
+                labels |= label_issues({i.id: i.terms for i in part}, {i.id: i.size for i in part})
             for issue in live:
                 if not issue.label_locked and issue.id in self.touched:
-                    issue.label = labels.get(issue.id) or issue.label or "unlabelled"
+                    chosen = labels.get(issue.id) or issue.label or "unlabelled"
+                    issue.label = name_issue(chosen, issue.terms, issue.size)
+            self._label_topics(brand, live)
+
+    def _label_topics(self, brand: str | None, live: list[Issue]) -> None:
+        """A topic's label: the phrase that tells it from the brand's other topics, over its issues' phrases."""
+        profiles: dict[str, dict[str, float]] = defaultdict(dict)
+        sizes: dict[str, int] = defaultdict(int)
+        for issue in live:
+            topic_id = resolve_topic(self.topics, issue.topic_id)
+            if topic_id in self.topics and not issue.unsorted:
+                # A topic is named by a thing ("battery", "refund"); what went wrong is its issues' part.
+                for phrase, count in issue.terms.items():
+                    if " " not in phrase and is_thing(phrase):
+                        profiles[topic_id][phrase] = profiles[topic_id].get(phrase, 0.0) + count
+                sizes[topic_id] += issue.size
+        labels = label_issues(profiles, sizes) if profiles else {}
+        for topic_id, label in labels.items():
+            topic = self.topics[topic_id]
+            if not topic.label_locked:
+                topic.label = label

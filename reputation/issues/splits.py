@@ -102,7 +102,7 @@ def review(clusterer: IssueClusterer, issue: Issue, members: Sequence[Complaint]
     if len(ordered) < 2 * MIN_PART or issue.centroid is None:
         return []
     vectors = embed(clusterer, cleaned)
-    parts = parts_of(vectors, split_similarity(clusterer.embedder.name, clusterer.join))
+    parts = parts_of(vectors, split_similarity(clusterer.embedder.name, clusterer.join_for(issue.brand)))
     if len(parts) < 2:
         return []
     kept = parts[0]

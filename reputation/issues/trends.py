@@ -44,9 +44,12 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Connection, func, select
 
-from reputation.spread.spikes import first_mention_at, seconds_since_epoch, upper_tail
+from reputation.issues.topics import topic_and_issue
+from reputation.spread.spikes import upper_tail
 from reputation.store import as_utc
-from reputation.store.schema import enrichments, issues, mentions
+from reputation.store.counts import first_mention_at, seconds_since_epoch
+from reputation.store.queries import enriched_mentions
+from reputation.store.schema import enrichments, issues, mentions, topics
 from reputation.wording import format_p, plural
 
 _CAP_SD = 4.0
@@ -278,7 +281,7 @@ def issue_trends(
     back = ((int(end.timestamp()) - 1 - seconds_since_epoch(connection)) // seconds).label("back")
     complaint = (
         select()
-        .select_from(mentions.join(enrichments, enrichments.c.mention_key == mentions.c.key))
+        .select_from(enriched_mentions(author=None))
         .where(mentions.c.brand == brand, enrichments.c.issue_id.is_not(None), mentions.c.created_at < end)
     )
     per_window: dict[str, dict[int, int]] = defaultdict(dict)
@@ -308,7 +311,14 @@ def issue_trends(
         by_author[str(row.issue_id)].append(int(row.n))
         at = as_utc(row.first)
         first_posts[str(row.issue_id)] = min(first_posts.get(str(row.issue_id), at), at)
-    meta = {row.id: row for row in connection.execute(select(issues).where(issues.c.id.in_(candidates)))}
+    meta = {
+        row.id: row
+        for row in connection.execute(
+            select(issues, topics.c.label.label("topic_label"))
+            .outerjoin(topics, topics.c.id == issues.c.topic_id)
+            .where(issues.c.id.in_(candidates))
+        )
+    }
     found = []
     for issue_id in sorted(candidates):
         counts = by_author[issue_id]
@@ -323,6 +333,10 @@ def issue_trends(
             baseline=baseline,
             params=params,
         )
-        label = str(found_row.label) if found_row is not None and found_row.label else issue_id
+        label = (
+            topic_and_issue(found_row.topic_label, found_row.label)
+            if found_row is not None and found_row.label
+            else issue_id
+        )
         found.append(IssueInWindow(issue_id, label, first_posts.get(issue_id, window_start), trend))
     return found

@@ -8,6 +8,7 @@ key and moved when the parent shows up, so arrival order does not matter.
 from __future__ import annotations
 
 import bisect
+import json
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -18,11 +19,19 @@ import numpy as np
 from sqlalchemy import Connection, delete, select, update
 
 from reputation.spread import seismic
+from reputation.spread.forecast import forecast
+from reputation.spread.prior import Prior, Samples, fit, recent_share, shipped
 from reputation.store import as_utc, upsert
-from reputation.store.schema import authors, cascades, enrichments, mentions
+from reputation.store.queries import enriched_mentions
+from reputation.store.schema import authors, cascades, enrichments, mentions, spread_priors
 
 _CONVERSATION_KINDS = {"reply", "comment", "quote"}
 SERIES_POINTS = 72
+FINISHED_AFTER = timedelta(days=7)  # a cascade this long without events counts as finished
+HISTORY_AGES_HOURS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 24.0, 72.0)  # ages at which finished cascades are replayed
+HISTORY_LIMIT = 2000  # most recent finished cascades the store's own prior learns from
+HISTORY_MIN_FINAL = 10  # the shipped prior's population too: cascades that became a story
+RELEARN_AFTER = timedelta(days=1)  # the store's prior is learned again when it is this old
 
 
 @dataclass(frozen=True)
@@ -164,32 +173,132 @@ def _depth(root_key: str, events: Sequence[CascadeEvent]) -> int:
     return deepest
 
 
-# Predicted final sizes (events after the root) of many cascades from what they show so far.
-PredictFinal = Callable[[Sequence[tuple[CascadeMetrics, Sequence[CascadeEvent]]], datetime], list[float | None]]
+@dataclass(frozen=True)
+class SpreadPrediction:
+    """Predicted final events after the root, the interval that holds it ``level`` of the time, and
+    whether the forecast is too loose to act on."""
+
+    final: float
+    low: float
+    high: float
+    uncertain: bool
 
 
-def predict_with_seismic(
-    measured: Sequence[tuple[CascadeMetrics, Sequence[CascadeEvent]]], now: datetime
-) -> list[float | None]:
-    """SEISMIC on each cascade as observed until now (a quiet cascade predicts little more), in one batch.
+Measured = Sequence[tuple[CascadeMetrics, Sequence[CascadeEvent]]]
+# Predicted final sizes of many cascades from what they show so far, shrunk toward a prior's history.
+PredictFinal = Callable[[Measured, datetime, Prior], list[SpreadPrediction | None]]
+
+
+def _seismic_inputs(metrics: CascadeMetrics, events: Sequence[CascadeEvent]) -> tuple[list[float], list[float | None]]:
+    """Seconds since the root and follower counts, root first.
 
     Replies and quotes count as reshares here: all three put the post in front
     of the replier's followers, which is what the model's marks stand for.
     """
+    root = next((event for event in events if event.key == metrics.root_key), None)
+    children = sorted((event for event in events if event is not root), key=lambda event: event.created_at)
+    start = metrics.started_at
+    times = [0.0] + [(event.created_at - start).total_seconds() for event in children]
+    followers: list[float | None] = [
+        float(root.followers) if root and root.followers is not None else None,
+        *(float(event.followers) if event.followers is not None else None for event in children),
+    ]
+    return times, followers
+
+
+def _platform(root_key: str) -> str:
+    return root_key.split(":", 1)[0]
+
+
+def predict_with_seismic(measured: Measured, now: datetime, prior: Prior) -> list[SpreadPrediction | None]:
+    """SEISMIC on each cascade as observed until now, blended with ``prior`` (one batch)."""
+    if not measured:
+        return []
+    inputs = [_seismic_inputs(metrics, events) for metrics, events in measured]
+    ages = np.array([(max(now, metrics.last_event_at) - metrics.started_at).total_seconds() for metrics, _ in measured])
+    raw = seismic.predict_many(inputs, ages.tolist())
+    blended = forecast(
+        prior,
+        [_platform(metrics.root_key) for metrics, _ in measured],
+        ages,
+        np.array([float(result.observed) for result in raw]),
+        np.array([recent_share(times[1:], age) for (times, _), age in zip(inputs, ages.tolist(), strict=True)]),
+        np.array([result.predicted_final for result in raw]),
+    )
+    return [
+        SpreadPrediction(
+            final=float(blended.predicted_final[i]),
+            low=float(blended.low[i]),
+            high=float(blended.high[i]),
+            uncertain=bool(blended.uncertain[i]),
+        )
+        for i in range(len(raw))
+    ]
+
+
+def current_prior(connection: Connection, now: datetime) -> Prior:
+    """The store's own prior over the shipped one, learned again once it is a day old.
+
+    Learning replays up to ``HISTORY_LIMIT`` cascades (seconds of work), so the result is
+    kept in the store: every process (an Airflow task, a CLI run) reuses the day's.
+    """
+    row = connection.execute(select(spread_priors).where(spread_priors.c.key == "store")).one_or_none()
+    if row is not None and now - as_utc(row.learned_at) < RELEARN_AFTER:
+        return Prior.from_json(json.dumps(row.prior)).over(shipped())
+    own = _own_prior(connection, now, shipped())
+    upsert(
+        connection,
+        spread_priors,
+        [{"key": "store", "prior": json.loads(own.to_json()), "learned_at": now}],
+        keys=["key"],
+        update=["prior", "learned_at"],
+    )
+    return own.over(shipped())
+
+
+def learned_prior(connection: Connection, now: datetime, base: Prior | None = None) -> Prior:
+    """The store's finished cascades, replayed at ``HISTORY_AGES_HOURS``, over ``base`` (the shipped prior).
+
+    A cell the store has too few samples for keeps ``base``'s, so a new store forecasts
+    from the shipped prior and its own history takes over cell by cell.
+    """
+    base = base if base is not None else shipped()
+    return _own_prior(connection, now, base).over(base)
+
+
+def _own_prior(connection: Connection, now: datetime, base: Prior) -> Prior:
+    """The cells the store's finished cascades support (none when it has too few)."""
+    rows = connection.execute(
+        select(cascades.c.root_key, cascades.c.size)
+        .where(cascades.c.last_event_at < now - FINISHED_AFTER, cascades.c.size >= HISTORY_MIN_FINAL)
+        .order_by(cascades.c.last_event_at.desc())
+        .limit(HISTORY_LIMIT)
+    ).all()
+    if not rows:
+        return Prior(level=base.level, max_ratio=base.max_ratio, source="store", min_final=HISTORY_MIN_FINAL)
+    events = load_events(connection, [row.root_key for row in rows])
+    platforms: list[str] = []
+    ages: list[float] = []
+    finals: list[float] = []
     inputs: list[tuple[list[float], list[float | None]]] = []
-    observed: list[float] = []
-    for metrics, events in measured:
-        root = next((event for event in events if event.key == metrics.root_key), None)
-        children = sorted((event for event in events if event is not root), key=lambda event: event.created_at)
-        start = metrics.started_at
-        times = [0.0] + [(event.created_at - start).total_seconds() for event in children]
-        followers: list[float | None] = [
-            float(root.followers) if root and root.followers is not None else None,
-            *(float(event.followers) if event.followers is not None else None for event in children),
-        ]
-        inputs.append((times, followers))
-        observed.append((max(now, metrics.last_event_at) - start).total_seconds())
-    return [prediction.predicted_final for prediction in seismic.predict_many(inputs, observed)]
+    for root_key, found in events.items():
+        metrics = measure(root_key, found)
+        times, followers = _seismic_inputs(metrics, found)
+        for hours in HISTORY_AGES_HOURS:
+            platforms.append(_platform(root_key))
+            ages.append(hours * 3600.0)
+            finals.append(float(metrics.size))
+            inputs.append((times, followers))
+    raw = seismic.predict_many(inputs, ages)
+    samples = Samples(
+        platform=platforms,
+        age_seconds=np.array(ages),
+        observed=np.array([float(result.observed) for result in raw]),
+        recent=np.array([recent_share(times[1:], age) for (times, _), age in zip(inputs, ages, strict=True)]),
+        seismic_final=np.array([result.predicted_final for result in raw]),
+        final=np.array(finals),
+    )
+    return fit(samples, level=base.level, max_ratio=base.max_ratio, min_final=HISTORY_MIN_FINAL, source="store")
 
 
 def load_events(connection: Connection, root_keys: Iterable[str], size: int = 500) -> dict[str, list[CascadeEvent]]:
@@ -208,8 +317,7 @@ def load_events(connection: Connection, root_keys: Iterable[str], size: int = 50
                 enrichments.c.sentiment,
                 mentions.c.brand,
             )
-            .join(enrichments, enrichments.c.mention_key == mentions.c.key)
-            .join(authors, authors.c.key == mentions.c.author_key)
+            .select_from(enriched_mentions())
             .where(enrichments.c.cascade_key.in_(ordered[offset : offset + size]))
         ).all()
         for row in rows:
@@ -233,11 +341,15 @@ def refresh(
     root_keys: Iterable[str],
     now: datetime,
     predict: PredictFinal | None = None,
+    prior: Prior | None = None,
 ) -> list[CascadeMetrics]:
-    """Recompute the metrics of the cascades touched this cycle and store them, in one statement."""
+    """Recompute the metrics of the cascades touched this cycle and store them, in one statement.
+
+    ``prior`` (default: the shipped one) is what ``predict`` shrinks toward.
+    """
     events = load_events(connection, root_keys)
     measured = [(measure(root_key, found, now), found) for root_key, found in sorted(events.items())]
-    predicted = predict(measured, now) if predict else [None] * len(measured)
+    predicted = predict(measured, now, prior or shipped()) if predict else [None] * len(measured)
     upsert(
         connection,
         cascades,
@@ -253,7 +365,10 @@ def refresh(
                 "reach": metrics.reach,
                 "velocity_per_hour": metrics.velocity_per_hour,
                 "negative_share": metrics.negative_share,
-                "predicted_final": final,
+                "predicted_final": final.final if final else None,
+                "predicted_low": final.low if final else None,
+                "predicted_high": final.high if final else None,
+                "prediction_uncertain": final.uncertain if final else None,
                 "exposure": metrics.exposure,
                 "size_series": metrics.size_series,
                 "started_at": metrics.started_at,
@@ -273,6 +388,9 @@ def refresh(
             "velocity_per_hour",
             "negative_share",
             "predicted_final",
+            "predicted_low",
+            "predicted_high",
+            "prediction_uncertain",
             "exposure",
             "size_series",
             "started_at",

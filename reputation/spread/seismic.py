@@ -2,6 +2,11 @@
 
 Written from the paper's formulas; no code from the authors' R package.
 
+This is the raw model.  What ``reputation cascades predict``, the store, the alerts
+and the digest show is its estimate blended with what cascades of the same age and
+size went on to do (:mod:`reputation.spread.forecast`), which matters most when a
+cascade has shown only a few events.
+
 Model.  Reshares arrive as a self-exciting process: event ``i`` (the root post is
 event 0) at time ``t_i`` with ``n_i`` followers raises the reshare rate by
 ``p * n_i * phi(t - t_i)``, where ``p`` is the post's infectiousness and

@@ -27,7 +27,7 @@ from reputation.errors import StoreError
 def _describe(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         return "(unparseable URL)"
 
 
@@ -47,8 +47,14 @@ class Store:
         where = _describe(url)
         try:
             engine = create_engine(url, pool_pre_ping=True, future=True)
+        except ValueError:
+            # The message would quote the URL's pieces, and a mangled URL may put its password there.
+            raise StoreError(f"database URL {where} is not usable: its port is not a number") from None
         except (ArgumentError, NoSuchModuleError, ImportError) as error:
             raise StoreError(f"database URL {where} is not usable: {error}") from None
+        if engine.url.port is not None and not 0 < engine.url.port < 65536:
+            engine.dispose()
+            raise StoreError(f"database URL {where} is not usable: port {engine.url.port} is not in 1-65535")
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         store = cls(engine)

@@ -124,6 +124,31 @@ issues = Table(
         server_default="0",
         comment="its size when last checked for a split",
     ),
+    Column("topic_id", String(40), comment="the topic it belongs to; null while unsorted (too few posts)"),
+)
+
+topics = Table(
+    "topics",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("brand", String(200)),
+    Column("label", String(200), nullable=False),
+    Column("label_locked", Boolean, nullable=False, default=False, comment="a human named it"),
+    Column("size", Integer, nullable=False, default=0, comment="posts in its issues"),
+    Column("created_at", Timestamp, nullable=False),
+    Column("last_seen_at", Timestamp, nullable=False),
+    Column("merged_into", String(40)),
+    Column("centroid", LargeBinary, comment="float32 size-weighted mean of its issues' centroids"),
+    Column("embedder", String(60), nullable=False, default=""),
+)
+
+issue_granularity = Table(
+    "issue_granularity",
+    metadata,
+    Column("brand", String(200), primary_key=True, comment="empty for mentions of no brand"),
+    Column("embedder", String(60), primary_key=True),
+    Column("join_similarity", Float, nullable=False, comment="chosen from the brand's first complaints"),
+    Column("chosen_at", Timestamp, nullable=False),
 )
 
 issue_changes = Table(
@@ -151,11 +176,22 @@ cascades = Table(
     Column("velocity_per_hour", Float, nullable=False, comment="events in the last hour of activity"),
     Column("negative_share", Float, nullable=False, comment="of the replies and quotes"),
     Column("predicted_final", Float),
+    Column("predicted_low", Float, comment="low end of the 90% interval around predicted_final"),
+    Column("predicted_high", Float, comment="high end of that interval"),
+    Column("prediction_uncertain", Boolean, comment="the forecast is too loose to act on"),
     Column("exposure", Float, comment="followers who have likely seen it by now (SEISMIC's kernel-weighted marks)"),
     Column("size_series", JSON, comment="[[hours since the root, events so far], ...] per hour"),
     Column("started_at", Timestamp, nullable=False),
     Column("last_event_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
+)
+
+spread_priors = Table(
+    "spread_priors",
+    metadata,
+    Column("key", String(40), primary_key=True, comment="whose history: 'store'"),
+    Column("prior", JSON, nullable=False, comment="reputation.spread.prior.Prior as JSON: the cells learned"),
+    Column("learned_at", Timestamp, nullable=False),
 )
 
 connector_state = Table(
@@ -232,4 +268,26 @@ outbox = Table(
     Column("failed_at", Timestamp, comment="gave up after max attempts"),
     Column("last_error", Text),
     Index("ix_outbox_pending", "sent_at", "failed_at", "next_attempt_at"),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(100), nullable=False),
+    Column("mention_key", Text, nullable=False, comment="platform:native_id as it came, clipped"),
+    Column("error", Text, nullable=False, comment="why the store refused the row"),
+    Column("record", Text, nullable=False, comment="the mention as ASCII-escaped JSON, for a replay once fixed"),
+    Column("quarantined_at", Timestamp, nullable=False),
+    Index("ix_quarantine_source", "source"),
+)
+
+outbox_routes = Table(
+    "outbox_routes",
+    metadata,
+    Column("route", String(100), primary_key=True),
+    Column("paused_until", Timestamp, nullable=False, comment="no row of the route is sent before this"),
+    Column("failures", Integer, nullable=False, default=0, comment="sends failed in a row; sets the backoff"),
+    Column("last_error", Text),
+    Column("updated_at", Timestamp, nullable=False),
 )

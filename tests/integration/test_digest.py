@@ -7,6 +7,7 @@ recomputed here with SQL aggregates over the same tables.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import statistics
@@ -238,6 +239,8 @@ def test_every_number_matches_the_store(world: World) -> None:
                     events[key],
                 )
                 assert line.predicted_final == row.predicted_final
+                assert (line.predicted_low, line.predicted_high) == (row.predicted_low, row.predicted_high)
+                assert line.prediction_uncertain == row.prediction_uncertain
 
             # Incidents: counts in the day, medians of time to alert and to acknowledge.
             rows = connection.execute(select(incidents).where(incidents.c.brand == "Voltmart")).all()
@@ -294,6 +297,14 @@ def test_the_story_day_reads_as_it_happened(world: World) -> None:
     assert "no data" in html  # the days before monitoring began are not drawn as zero
     # Each top issue shows the id that `issues.rename` and `issues.merge` take.
     assert all(f'<code title="the id to rename or merge it by">{line.id}</code>' in html for line in digest.issues)
+    # The spread line shows the range; an uncertain forecast shows only the range.
+    line = digest.spreading[0]
+    sure = dataclasses.replace(line, predicted_final=41.0, predicted_low=20.0, predicted_high=150.0)
+    unsure = dataclasses.replace(sure, prediction_uncertain=True)
+    html = render_html([dataclasses.replace(digest, spreading=[sure])], datetime.now(UTC))
+    assert '41 <span class="muted">(20&ndash;150)</span>' in html
+    html = render_html([dataclasses.replace(digest, spreading=[unsure])], datetime.now(UTC))
+    assert '<span class="muted">uncertain,</span> 20&ndash;150' in html and ">41<" not in html
 
 
 def test_an_empty_day_says_so(world: World) -> None:

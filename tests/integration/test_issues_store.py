@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import insert, select
 
 from reputation.config import Config
-from reputation.enrichment import Enricher, recent_members
+from reputation.enrichment import Enricher
 from reputation.issues import JOIN_SIMILARITY, splits
+from reputation.issues.lifecycle import recent_members
 from reputation.store import Store
 from reputation.store.mentions import save_batch
 from reputation.store.schema import enrichments, issue_changes, issues
@@ -33,7 +34,7 @@ def enrich(store: Store, config: Config, texts: list[str], start: int) -> dict[s
     with store.transaction() as connection:
         save_batch(connection, "test", batch, {}, BASE_TIME)
     enricher = Enricher(config)
-    enricher._clusterer_embedder = HashingEmbedder()  # the unit tests cover MiniLM; here the store is under test
+    enricher.issues._clusterer_embedder = HashingEmbedder()  # the unit tests cover MiniLM; here the store is under test
     enricher.run(store, BASE_TIME + timedelta(hours=1))
     with store.engine.connect() as connection:
         rows = connection.execute(select(enrichments.c.mention_key, enrichments.c.issue_id)).all()

@@ -6,16 +6,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from reputation.models import Author, Mention
-from reputation.spread.spikes import (
-    HOUR,
-    SpikeParams,
-    capped_count,
-    detect_volume_spike,
-    distinct_authors,
-    first_mention_at,
-    hourly_counts,
-)
+from reputation.spread.spikes import HOUR, SpikeParams, detect_volume_spike
 from reputation.store import Store
+from reputation.store.counts import capped_count, distinct_authors, first_mention_at, hourly_counts
 from reputation.store.mentions import save_batch
 from tests.factories import mention
 

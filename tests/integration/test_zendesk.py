@@ -95,6 +95,7 @@ def test_rate_limit_waits_for_retry_after_and_bad_credentials_say_so(store: Stor
         config = zendesk_config(fake.url)
         alert(store, config, 12, 0)
         fake.rate_limit_next = 1
+        fake.retry_after_seconds = 120  # longer than the route's own first backoff: Zendesk's wait decides
         assert deliver_pending(store, config, BASE_TIME, ENV) == 0
         with store.engine.connect() as connection:
             row = connection.execute(select(outbox.c.next_attempt_at, outbox.c.last_error)).one()

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
-from reputation.spread.cascades import CascadeEvent, measure
+from reputation.spread.cascades import CascadeEvent, measure, predict_with_seismic
+from reputation.spread.prior import shipped
 
 T0 = datetime(2026, 1, 8, 12, tzinfo=UTC)
 
@@ -67,3 +68,16 @@ def test_long_cascades_keep_a_bounded_series() -> None:
     events = [event("root", None, 0, kind="post")] + [event(f"r{i}", "root", i * 60) for i in range(1, 400)]
     series = measure("root", events).size_series
     assert len(series) <= 72 and series[-1][1] == 399
+
+
+def test_predictions_carry_an_interval_and_shrink_a_two_event_cascade_toward_history() -> None:
+    few = [event("root", None, 0, followers=500, kind="post"), event("r1", "root", 20), event("r2", "root", 70)]
+    many = [event("root", None, 0, followers=500, kind="post")] + [event(f"r{i}", "root", i) for i in range(1, 120)]
+    now = T0 + timedelta(hours=2)
+    measured = [(measure("root", few, now), few), (measure("root", many, now), many)]
+    small, big = predict_with_seismic(measured, now, shipped())
+    assert small is not None and big is not None
+    for prediction, observed in ((small, 2), (big, 119)):
+        assert observed <= prediction.low <= prediction.final <= prediction.high
+    assert small.final < 20 * 2  # a couple of events never make a runaway forecast
+    assert predict_with_seismic([], now, shipped()) == []

@@ -12,7 +12,10 @@ from hypothesis import strategies as st
 from evals.seismic_eval import MARK_MEAN, simulate, spearman
 from reputation.cli.cascade_csv import predict_csv
 from reputation.errors import InputError
+from reputation.spread.forecast import Forecast, forecast
+from reputation.spread.prior import recent_share, shipped
 from reputation.spread.seismic import (
+    Prediction,
     SeismicParams,
     cascade_stats,
     kernel_survival,
@@ -248,14 +251,24 @@ def test_predict_csv_groups_unsorted_rows(tmp_path: Path) -> None:
     )
     lines = list(predict_csv(path, HOUR))
     assert [line["cascade_id"] for line in lines] == ["b", "a"]
-    assert set(lines[0]) == {"cascade_id", "observed", "predicted_final", "interval", "supercritical"}
+    assert set(lines[0]) == {
+        "cascade_id",
+        "observed",
+        "predicted_final",
+        "interval",
+        "supercritical",
+        "coverage_level",
+        "uncertain",
+    }
     by_id = {line["cascade_id"]: line for line in lines}
     assert by_id["a"]["observed"] == 3  # 120, 30, 60; -5 dropped, 7200 not yet seen
     assert by_id["b"]["observed"] == 2
-    expected = predict([0, 120, -5, 30, 60], [1000, 7, 3, None, 12], HOUR)
-    assert by_id["a"]["predicted_final"] == expected.predicted_final
-    assert by_id["a"]["interval"] == list(expected.interval)
-    assert by_id["a"]["supercritical"] is expected.supercritical
+    expected = _blend(predict([0, 120, -5, 30, 60], [1000, 7, 3, None, 12], HOUR), [0, 120, -5, 30, 60], HOUR)
+    assert by_id["a"]["predicted_final"] == expected.predicted_final[0]
+    assert by_id["a"]["interval"] == [expected.low[0], expected.high[0]]
+    assert by_id["a"]["uncertain"] is bool(expected.uncertain[0])
+    assert by_id["a"]["supercritical"] is predict([0, 120, 30, 60], [1000, 7, None, 12], HOUR).supercritical
+    assert by_id["a"]["coverage_level"] == 0.9
     low, high = by_id["b"]["interval"]
     assert 2 <= low <= by_id["b"]["predicted_final"] <= high
     json.dumps(lines)  # the CLI prints these as JSON
@@ -265,7 +278,15 @@ def test_predict_csv_without_root_row_and_extra_columns(tmp_path: Path) -> None:
     path = _write(tmp_path, "time,followers,cascade_id,note\n5,3,x,hi\n9,,x,\n")
     (line,) = predict_csv(path, HOUR)
     assert line["observed"] == 2
-    assert line["predicted_final"] == predict([0, 5, 9], [None, 3, None], HOUR).predicted_final
+    expected = _blend(predict([0, 5, 9], [None, 3, None], HOUR), [0, 5, 9], HOUR)
+    assert line["predicted_final"] == expected.predicted_final[0]
+
+
+def _blend(result: Prediction, times: list[float], age: float) -> Forecast:
+    """What the CSV path should give for one cascade SEISMIC predicted as ``result``."""
+    observed = np.array([float(result.observed)])
+    recent = np.array([recent_share(times[1:], age)])
+    return forecast(shipped(), ["*"], np.array([age]), observed, recent, np.array([result.predicted_final]))
 
 
 @pytest.mark.parametrize(
@@ -282,6 +303,27 @@ def test_predict_csv_without_root_row_and_extra_columns(tmp_path: Path) -> None:
 def test_predict_csv_rejects_bad_rows(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
         list(predict_csv(_write(tmp_path, text), HOUR))
+
+
+def test_predict_jsonl_reads_like_the_csv(tmp_path: Path) -> None:
+    csv_path = _write(tmp_path, "cascade_id,time,followers\na,0,1000\na,120,7\na,30,\nb,0,\nb,10,20\na,7200,9\n")
+    events = [
+        {"cascade_id": "a", "time": 0, "followers": 1000},
+        {"cascade_id": "a", "time": 120, "followers": 7},
+        {"cascade_id": "a", "time": 30, "followers": None},
+        {"cascade_id": "b", "time": 0},
+        {"cascade_id": "b", "time": 10.0, "followers": 20},
+        {"cascade_id": "a", "time": 7200, "followers": 9},
+    ]
+    jsonl_path = tmp_path / "events.jsonl"
+    jsonl_path.write_text("\n".join(json.dumps(event) for event in events) + "\n\n")
+    assert list(predict_csv(jsonl_path, HOUR)) == list(predict_csv(csv_path, HOUR))
+    jsonl_path.write_text('{"cascade_id": "a", "time": 0}\n[1, 2]\n')
+    with pytest.raises(InputError, match="line 2"):
+        list(predict_csv(jsonl_path, HOUR))
+    jsonl_path.write_text('{"cascade_id": "a", "time": "soon"}\n')
+    with pytest.raises(InputError, match="line 1"):
+        list(predict_csv(jsonl_path, HOUR))
 
 
 def test_predict_csv_missing_file(tmp_path: Path) -> None:

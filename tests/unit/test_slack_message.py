@@ -113,3 +113,13 @@ def test_the_issue_field_says_how_many_posts_the_issue_holds() -> None:
     assert "Issue: refund not received (63 posts)" in texts_of(build_message(alert, finding, []))
     finding.facts["issue_size"] = 1
     assert "Issue: refund not received (1 post)" in texts_of(build_message(alert, finding, []))
+
+
+def test_the_prediction_is_a_range_and_an_uncertain_one_says_so() -> None:
+    alert, finding = alert_and_finding("Voltmart lost my order")
+    finding.facts.update(predicted_low=61.0, predicted_high=1204.0, prediction_uncertain=False, prediction_level=0.9)
+    assert "Predicted final: 80 (90% range 61\u20131,204)" in texts_of(build_message(alert, finding, []))
+    finding.facts.update(prediction_uncertain=True)
+    texts = texts_of(build_message(alert, finding, []))
+    assert "Predicted final: uncertain, 61\u20131,204 (90% range)" in texts
+    assert not any("Predicted final: 80" in text for text in texts)  # no single number when it cannot tell

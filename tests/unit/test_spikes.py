@@ -18,9 +18,9 @@ from reputation.spread.spikes import (
     VolumeSpike,
     assess_series,
     assess_volume,
-    format_p,
     upper_tail,
 )
+from reputation.wording import format_p
 
 END = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # a Monday: the window is Mondays 14:00-15:00
 MONTH_AGO = END - timedelta(days=40)

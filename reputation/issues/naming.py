@@ -1,0 +1,83 @@
+"""An issue's name: the thing complained about with what went wrong ("battery swelled", "cracked hinge").
+
+The class-based TF-IDF in `phrases.label_issues` finds the phrase that sets an issue apart, but that is
+often a lone verb ("swelled", "called") or a word that says nothing on its own ("post", "no notes").
+This step keeps its choice when it already names a thing, and otherwise builds the name from the
+issue's own phrases, each checked against the members: a phrase is only used when at least
+MIN_SHARE of the issue's posts use it (or MIN_POSTS, for small issues).
+
+1. a phrase of two or more words holding the chosen word, used by enough members ("battery swelled");
+2. else the chosen word with the issue's most used thing ("swelled" + "battery");
+3. a thing alone when nothing better is shared ("refund"); never a generic word, a handle, a
+   number or a phrase that starts or ends with a function word.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+
+MIN_SHARE = 0.2
+MIN_POSTS = 2
+# Words that name nothing a CX lead tracks: they make fragments ("post", "no notes", "year of buying").
+GENERIC = frozenset(
+    """post posts note notes thing things time times year years day days week weeks month months hour hours
+    minute minutes people guy guys lol way lot bit today yesterday tomorrow ago thanks thank anyone someone
+    everyone everything anything nothing something pic pics photo photos reason question experience stuff
+    story jk lmao omg""".split()
+)
+_FUNCTION = frozenset(
+    """a an the and or but to of for on in at by with from my your our their his her its me you we they i
+    it this that these those is are was were be been being have has had do does did so just very really
+    also too not no""".split()
+)
+_VERB_ENDING = re.compile(r"(?:ed|ing)$")
+_NEGATION = re.compile(r"^(?:no|not|never|can't|won't|didn't|doesn't|isn't|hasn't|haven't|wasn't)\b")
+
+
+def is_fragment(phrase: str) -> bool:
+    """A phrase that cannot be an issue's name on its own."""
+    words = phrase.lower().split()
+    if not words or any(w.startswith("@") or w.startswith("#") for w in words):
+        return True
+    content = [w for w in words if w not in _FUNCTION and not _NEGATION.match(w)]
+    if not content or all(w in GENERIC or w.isdigit() or len(w) < 3 for w in content):
+        return True
+    return words[-1] in _FUNCTION or (words[0] in _FUNCTION and not _NEGATION.match(words[0]))
+
+
+def is_thing(word: str) -> bool:
+    """A word that can stand for what is complained about: not a verb form, not generic (no tagger: by form)."""
+    return not (_VERB_ENDING.search(word) or word in GENERIC or word in _FUNCTION or word.isdigit() or len(word) < 3)
+
+
+def name_issue(chosen: str, terms: Mapping[str, float], size: int) -> str:
+    """The name for an issue whose distinctive phrase is `chosen`, from its phrase counts `terms`."""
+    floor = max(MIN_POSTS, math.ceil(MIN_SHARE * size)) if size >= MIN_POSTS else 1
+    shared = {phrase: count for phrase, count in terms.items() if count >= floor and not is_fragment(phrase)}
+    words = chosen.lower().split()
+    if len(words) > 1 and not is_fragment(chosen) and any(is_thing(w) for w in words):
+        return chosen
+    things = sorted((p for p in shared if " " not in p and is_thing(p)), key=lambda p: (-shared[p], p))
+    # A fragment says nothing to build on: the issue's most used thing stands in for it.
+    pivot = set(words) if not is_fragment(chosen) else set(things[:1])
+    longer = sorted(
+        (p for p in shared if " " in p and pivot & set(p.split()) and any(is_thing(w) for w in p.split())),
+        key=lambda p: (-shared[p], -len(p), p),
+    )
+    if longer:
+        return longer[0]
+    if len(words) == 1 and is_thing(words[0]) and not is_fragment(chosen):
+        return chosen
+    if len(words) == 1 and not is_fragment(chosen) and things:
+        return f"{things[0]} {chosen}"
+    if things:
+        return things[0]
+    return chosen if len(words) > 1 and not is_fragment(chosen) else _central(terms)
+
+
+def _central(terms: Mapping[str, float]) -> str:
+    """Nothing shared names it: the member texts' most used phrase that is not a fragment."""
+    usable = [p for p in terms if not is_fragment(p) and (" " in p or is_thing(p))]
+    return max(usable, key=lambda p: (terms[p], -len(p), p)) if usable else "unlabelled"

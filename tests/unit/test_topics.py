@@ -1,0 +1,87 @@
+"""Issue 17: grain from the data, the unsorted pool, topics over issues, known issues first, names."""
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from reputation.issues import Complaint, IssueClusterer
+from reputation.issues.granularity import MIN_GROUP, SAMPLE_MIN, choose_join
+from reputation.issues.naming import is_fragment, name_issue
+from reputation.text.embeddings import HashingEmbedder, MiniLMEmbedder, minilm_available
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+BATTERY = [
+    "my laptop battery swelled and the case cracked",
+    "battery swelling again, the bottom panel is bulging",
+    "swollen battery, the trackpad stopped clicking",
+    "the battery swelled so much the lid won't close",
+]
+REFUND = [
+    "refund still not received after three weeks",
+    "where is my refund, returned it a month ago",
+    "still waiting for my refund, nobody answers",
+    "refund approved but never arrived in my bank",
+]
+
+
+def complaints(texts: list[str], start: int = 0) -> list[Complaint]:
+    return [Complaint(f"x:{start + i}", "Voltmart", t, T0 + timedelta(minutes=start + i)) for i, t in enumerate(texts)]
+
+
+def test_the_grain_follows_how_close_neighbours_are() -> None:
+    rng = np.random.default_rng(7)
+    centres = rng.normal(size=(6, 32))
+
+    def sample(spread: float) -> np.ndarray:
+        points = np.repeat(centres, 10, axis=0) + rng.normal(scale=spread, size=(60, 32))
+        return (points / np.linalg.norm(points, axis=1, keepdims=True)).astype(np.float32)
+
+    tight, loose = choose_join(sample(0.2)), choose_join(sample(1.0))
+    assert tight is not None and loose is not None and tight > loose
+    assert choose_join(sample(0.2)[: SAMPLE_MIN - 1]) is None  # too few to say: the fixed threshold stays
+
+
+def test_a_lone_complaint_waits_unsorted_and_joins_when_alike_posts_arrive() -> None:
+    clusterer = IssueClusterer([], embedder=HashingEmbedder())
+    first = clusterer.assign_all(complaints(BATTERY[:1]))["x:0"]
+    assert first is not None and clusterer.issues[first].unsorted
+    later = clusterer.assign_all(complaints(BATTERY[1:], start=1))
+    issue = clusterer.issues[clusterer.resolve(first)]
+    assert not issue.unsorted and issue.size >= MIN_GROUP
+    assert {clusterer.resolve(v) for v in later.values() if v} == {issue.id}
+    assert issue.topic_id is not None and clusterer.topics[issue.topic_id].label
+
+
+def test_known_issues_are_matched_first_with_their_name() -> None:
+    known = {"Voltmart": [("battery swelling", ["battery swelled", "swollen battery bulging"])]}
+    clusterer = IssueClusterer([], embedder=HashingEmbedder(), known=known)
+    assigned = clusterer.assign_all(complaints(BATTERY + REFUND))
+    battery = {assigned[f"x:{i}"] for i in range(len(BATTERY))}
+    assert len(battery) == 1
+    (issue_id,) = battery
+    assert clusterer.issues[issue_id].label == "battery swelling" and clusterer.issues[issue_id].label_locked
+    assert issue_id not in {assigned[f"x:{i}"] for i in range(len(BATTERY), len(BATTERY) + len(REFUND))}
+
+
+@pytest.mark.skipif(not minilm_available(), reason="MiniLM weights not installed")
+def test_minilm_keeps_the_two_problems_apart_and_names_them() -> None:
+    clusterer = IssueClusterer([], ignore_words=["Voltmart"], embedder=MiniLMEmbedder())
+    assigned = clusterer.assign_all(complaints(BATTERY + REFUND))
+    battery = {clusterer.resolve(str(assigned[f"x:{i}"])) for i in range(4)}
+    refund = {clusterer.resolve(str(assigned[f"x:{i}"])) for i in range(4, 8)}
+    assert len(battery) == 1 and len(refund) == 1 and battery != refund
+    assert "battery" in clusterer.issues[battery.pop()].label
+    assert "refund" in clusterer.issues[refund.pop()].label
+
+
+@pytest.mark.parametrize("fragment", ["post", "no notes", "year of", "@voltmart", "2026", "jk"])
+def test_fragments_are_never_names(fragment: str) -> None:
+    assert is_fragment(fragment)
+
+
+def test_a_lone_verb_gets_the_thing_it_happened_to() -> None:
+    terms = {"swelled": 8.0, "battery": 7.0, "physical damage": 4.0, "post": 5.0}
+    assert name_issue("swelled", terms, 10) == "battery swelled"
+    assert name_issue("swelled", {**terms, "battery swelled": 3.0}, 10) == "battery swelled"
+    assert name_issue("post", {"post": 3.0, "hinge": 3.0, "cracked hinge": 2.0}, 6) == "cracked hinge"
