@@ -12,8 +12,10 @@ from alerts.digest import write_digest
 from alerts.errors import AlertsError
 from alerts.incidents import follow_up_overdue, record
 from alerts.outbox import deliver_pending
+from alerts.replies import note_replies
 from alerts.slack.interactivity import SIGNING_SECRET_ENV
 from alerts.slack.server import make_server
+from alerts.zendesk import sync_tickets
 from reputation.alerting import RaisedAlert
 from reputation.config import Config
 from reputation.store import Store
@@ -32,16 +34,21 @@ class AlertEngine:
                 *rules.issue_spikes(connection, config, now),
                 *rules.volume_spikes(connection, config, now),
                 *rules.collection_gaps(connection, config, now),
+                *rules.unanswered_complaints(connection, config, now),
             ]
             for finding in sorted(findings, key=lambda f: (-f.severity, f.story_key)):
                 alert = record(connection, config, finding, now, env)
                 if alert is not None:
                     raised.append(alert)
+            raised.extend(note_replies(connection, config, now))
             raised.extend(follow_up_overdue(connection, config, now, env))
         return raised
 
     def deliver(self, store: Store, config: Config, now: datetime, env: Mapping[str, str] | None = None) -> int:
-        return deliver_pending(store, config, now, env)
+        delivered = deliver_pending(store, config, now, env)
+        # A ticket solved in the helpdesk resolves its incident.
+        sync_tickets(store, config, now, os.environ if env is None else env)
+        return delivered
 
     def serve(self, store: Store, host: str, port: int) -> None:
         secret = os.environ.get(SIGNING_SECRET_ENV, "")

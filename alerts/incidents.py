@@ -89,8 +89,10 @@ def record(
         previous = existing.details or {}
         announcement = int(previous.get("announcements", 1))
         announced_marks: dict[str, float] = previous.get("marks", {})
+        # Lines added about the brand's replies (alerts.replies) outlive the rule's fresh facts.
+        kept = {key: previous[key] for key in ("response_notes",) if key in previous}
         values: dict[str, Any] = {
-            "details": {**finding.facts, "announcements": announcement, "marks": announced_marks},
+            "details": {**finding.facts, **kept, "announcements": announcement, "marks": announced_marks},
             "updated_at": now,
             "title": finding.title,
         }
@@ -101,7 +103,7 @@ def record(
         escalation = True
         values.update(level=max(finding.level, existing.level), severity=int(severity))
         marks = {key: max(value, announced_marks.get(key, 0.0)) for key, value in finding.marks.items()}
-        values["details"] = {**finding.facts, "announcements": announcement + 1, "marks": marks}
+        values["details"] = {**finding.facts, **kept, "announcements": announcement + 1, "marks": marks}
         if existing.status == RESOLVED:
             values.update(status=OPEN, resolved_at=None)
         connection.execute(update(incidents).where(incidents.c.id == incident_id).values(**values))

@@ -29,6 +29,7 @@ from sqlalchemy import or_, select, update
 
 from alerts.slack.web_api import already_posted, post_message
 from alerts.slack.webhook import SendResult, send_webhook
+from alerts.zendesk import send_ticket
 from reputation.config import Config, Route
 from reputation.redaction import scrub
 from reputation.store import Store, as_utc, upsert
@@ -49,6 +50,8 @@ def send_row(route: Route, row: Any, env: Mapping[str, str]) -> SendResult:
     secret = env.get(route.secret_env, "")
     if not secret:
         return SendResult(False, 0, None, f"route {route.name!r} has no ${route.secret_env} in the environment")
+    if route.zendesk_url:
+        return send_ticket(route, row, env)
     if route.webhook_env:
         return send_webhook(secret, row.payload)
     if route.channel is None:  # the config refuses this; kept for the type checker

@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, literal, select
 
 from reputation.config import Config, IssueSpikeRule, Severity
 from reputation.issues.granularity import MIN_GROUP
 from reputation.issues.topics import topic_and_issue
 from reputation.issues.trends import TrendParams, issue_trends
 from reputation.models import clean_label
+from reputation.replies.owned import OwnedAccounts
+from reputation.replies.threads import customer_threads
 from reputation.spread.prior import shipped
 from reputation.spread.spikes import SpikeParams, detect_volume_spike
 from reputation.store import as_utc
@@ -56,10 +58,28 @@ def person_of(handle: str) -> str:
 
 def detractor_posts(connection: Connection, config: Config, now: datetime) -> list[Finding]:
     """Negative posts that reach people: a big audience, a growing cascade or a predicted blow-up."""
+    # The brand's own accounts speak for it: never a detractor, never a critic, and
+    # their followers are no audience of the complaint they answered.
+    owned = OwnedAccounts.from_config(config)
+    not_owned = owned.not_owned()
+    owned_reach = (
+        select(func.coalesce(func.sum(authors.c.followers), 0))
+        .where(
+            owned.clause(),
+            authors.c.key.in_(
+                select(mentions.c.author_key)
+                .join(enrichments, enrichments.c.mention_key == mentions.c.key)
+                .where(enrichments.c.cascade_key == cascades.c.root_key)
+            ),
+        )
+        .scalar_subquery()
+        if owned.brands
+        else literal(0)
+    )
     loudest_critic = (
         select(func.max(authors.c.followers))
         .select_from(enriched_mentions())
-        .where(enrichments.c.cascade_key == cascades.c.root_key, enrichments.c.sentiment == "negative")
+        .where(enrichments.c.cascade_key == cascades.c.root_key, enrichments.c.sentiment == "negative", not_owned)
         .scalar_subquery()
     )
     query = (
@@ -79,18 +99,20 @@ def detractor_posts(connection: Connection, config: Config, now: datetime) -> li
             issues.c.size.label("issue_size"),
             topics.c.label.label("topic_label"),
             loudest_critic.label("loudest_critic"),
+            owned_reach.label("owned_reach"),
         )
         .select_from(cascades.join(enriched_mentions(), mentions.c.key == cascades.c.root_key))
         .outerjoin(issues, issues.c.id == enrichments.c.issue_id)
         .outerjoin(topics, topics.c.id == issues.c.topic_id)
-        .where(cascades.c.last_event_at >= now - ACTIVE_WINDOW, enrichments.c.sentiment == "negative")
+        .where(cascades.c.last_event_at >= now - ACTIVE_WINDOW, enrichments.c.sentiment == "negative", not_owned)
     )
     findings = []
     for row in connection.execute(query):
         rule = config.detractor_rule(row.brand)
         # An uncertain forecast counts only with its low end: it must not raise a blow-up alert.
         predicted = (row.predicted_low if row.prediction_uncertain else row.predicted_final) or 0.0
-        qualifies = row.reach >= rule.min_reach or row.size >= rule.min_cascade or predicted >= rule.min_predicted
+        reach = max(0, row.reach - (row.owned_reach or 0))
+        qualifies = reach >= rule.min_reach or row.size >= rule.min_cascade or predicted >= rule.min_predicted
         if not rule.enabled or row.compound > rule.max_compound or not qualifies:
             continue
         if rule.require_needs_help and not row.needs_help:
@@ -130,7 +152,7 @@ def detractor_posts(connection: Connection, config: Config, now: datetime) -> li
                     "cascade_size": row.size,
                     "cascade_authors": row.authors,
                     "cascade_depth": row.depth,
-                    "reach": row.reach,
+                    "reach": reach,
                     "exposure": round(row.exposure) if row.exposure is not None else None,
                     "velocity_per_hour": row.velocity_per_hour,
                     "negative_share": round(row.negative_share, 2),
@@ -152,7 +174,11 @@ def detractor_posts(connection: Connection, config: Config, now: datetime) -> li
 
 
 def complaints_by_person(
-    connection: Connection, start: datetime, end: datetime | None = None, brand: str | None = None
+    connection: Connection,
+    start: datetime,
+    end: datetime | None = None,
+    brand: str | None = None,
+    owned: OwnedAccounts | None = None,
 ) -> dict[tuple[str | None, str], list[Any]]:
     """Negative original posts since `start` (before `end`), oldest first, per (brand, person).
 
@@ -182,6 +208,8 @@ def complaints_by_person(
         query = query.where(mentions.c.created_at < end)
     if brand is not None:
         query = query.where(mentions.c.brand == brand)
+    if owned is not None and owned.brands:
+        query = query.where(owned.not_owned())  # the brand's own posts are no complaint
     by_person: dict[tuple[str | None, str], list[Any]] = defaultdict(list)
     for row in connection.execute(query):
         by_person[(row.brand, person_of(row.handle) or row.author_key)].append(row)
@@ -192,7 +220,9 @@ def repeat_complainers(connection: Connection, config: Config, now: datetime) ->
     rule = config.alerts.rules.repeat_complainer
     if not rule.enabled:
         return []
-    by_person = complaints_by_person(connection, now - timedelta(days=rule.window_days))
+    by_person = complaints_by_person(
+        connection, now - timedelta(days=rule.window_days), owned=OwnedAccounts.from_config(config)
+    )
     findings = []
     for (brand, person), posts in by_person.items():
         # Occasions, not posts: follow-ups inside one thread are one complaint.
@@ -370,3 +400,83 @@ def _gap(source: str, what: str, severity: Severity, now: datetime, facts: dict[
         first_seen_at=now,
         facts={"source": source, **facts},
     )
+
+
+def unanswered_complaints(connection: Connection, config: Config, now: datetime) -> list[Finding]:
+    """Complaints no owned account answered within the brand's response SLA for their severity.
+
+    Only brands with owned accounts are judged: without them every post would be
+    unanswered. Complaints older than `max_age_hours` are left to the digest.
+    """
+    rule = config.alerts.rules.unanswered_complaint
+    owned = OwnedAccounts.from_config(config)
+    if not rule.enabled:
+        return []
+    findings = []
+    for brand in (brand for brand in config.brands if brand.owned_accounts):
+        detractor = config.detractor_rule(brand.name)
+        # Only where the brand has an account to answer from: on an app store it cannot.
+        platforms = {platform for platform, _ in owned.handles(brand.name)}
+        since = now - timedelta(hours=rule.max_age_hours)
+        # Whether an answer was canned does not matter here: no history for templates.
+        for thread in customer_threads(connection, owned, since, brand.name, template_history=timedelta(0)):
+            if thread.platform not in platforms or thread.answer is not None or not thread.complaint:
+                continue
+            if rule.addressed_only and not thread.addressed:
+                continue
+            if (thread.followers or 0) < rule.min_followers:
+                continue
+            if rule.require_needs_help and not any(post.needs_help for post in thread.posts):
+                continue
+            spread = connection.execute(
+                select(cascades.c.size, cascades.c.reach).where(cascades.c.root_key == thread.conversation)
+            ).first()
+            severity = rule.severity
+            if (thread.followers or 0) >= detractor.influencer_followers:
+                severity = Severity.CRITICAL
+            elif (
+                spread is not None
+                and thread.key == thread.conversation  # her own post spreads, not one she replied under
+                and (spread.reach >= detractor.min_reach or spread.size >= detractor.min_cascade)
+            ):
+                severity = max(severity, detractor.severity)
+            sla = config.response_sla_minutes(brand.name, severity)
+            waited = (now - thread.opened_at).total_seconds() / 60
+            if sla is None or waited < sla:
+                continue
+            first = thread.first
+            issue = connection.execute(
+                select(issues.c.label, issues.c.size).where(issues.c.id == thread.issue_id)
+            ).first()
+            findings.append(
+                Finding(
+                    story_key=f"unanswered:{thread.key}",
+                    rule="unanswered_complaint",
+                    brand=brand.name,
+                    severity=severity,
+                    title=f"No answer to @{thread.author}'s complaint on {thread.platform} after"
+                    f" {_waited(waited)} (response SLA {_waited(sla)})",
+                    level=1.0,
+                    first_seen_at=thread.opened_at,
+                    mention_key=thread.key,
+                    author_key=thread.author_key,
+                    facts={
+                        "text": " ".join(post.text for post in thread.posts[:3]),
+                        "url": first.url,
+                        "platform": thread.platform,
+                        "handle": thread.author,
+                        "followers": thread.followers,
+                        "waiting_minutes": round(waited),
+                        "sla_minutes": sla,
+                        "customer_posts": len(thread.posts),
+                        "issue_id": thread.issue_id,
+                        "issue_label": issue.label if issue else None,
+                        "issue_size": issue.size if issue else None,
+                    },
+                )
+            )
+    return findings
+
+
+def _waited(minutes: float) -> str:
+    return f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.0f} h"

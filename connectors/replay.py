@@ -45,6 +45,21 @@ def _describe(error: ValidationError) -> str:
     return f"{where}: {first['msg']}"
 
 
+def _shifted(raw: dict[str, Any], shift: timedelta) -> dict[str, Any]:
+    """The company's reply to a review moves with the review, so its delay is kept."""
+    reply = raw.get("owner_reply")
+    if not isinstance(reply, dict) or not isinstance(reply.get("replied_at"), str):
+        return raw
+    try:
+        replied_at = datetime.fromisoformat(reply["replied_at"].replace("Z", "+00:00"))
+    except ValueError:
+        return raw
+    if replied_at.tzinfo is None:
+        return raw
+    moved = (replied_at + shift).astimezone(UTC).isoformat()
+    return {**raw, "owner_reply": {**reply, "replied_at": moved}}
+
+
 class ReplayConnector:
     platform: ClassVar[str] = "replay"
     credentials: ClassVar[tuple[str, ...]] = ()
@@ -126,7 +141,9 @@ class ReplayConnector:
             problems.append(f"{where}: {_describe(error)}")
             return None
         if shift:
-            mention = mention.model_copy(update={"created_at": mention.created_at + shift})
+            mention = mention.model_copy(
+                update={"created_at": mention.created_at + shift, "raw": _shifted(mention.raw, shift)}
+            )
         return mention
 
     def _shift(self) -> timedelta:

@@ -39,6 +39,7 @@ CONFIG_PATH_ENV = "REPUTATION_CONFIG"
 DEFAULT_DATABASE_URL = "sqlite:///reputation.db"
 _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
+_PLATFORM = re.compile(r"^[a-z0-9_\-]+$")  # as Mention.platform
 
 
 class Severity(IntEnum):
@@ -121,6 +122,40 @@ class BrandConfig(_Strict):
     )
     detractor: DetractorRule | None = Field(default=None, description="this brand's own detractor thresholds")
     issues: BrandIssues = BrandIssues()
+    owned_accounts: list[str] = Field(
+        default_factory=list, description="the brand's own accounts as platform:handle; their posts are its answers"
+    )
+    response_sla: dict[str, int] | None = Field(
+        default=None, description="minutes per severity before a complaint counts as unanswered (else the rule's)"
+    )
+
+    @field_validator("owned_accounts")
+    @classmethod
+    def _platform_handles(cls, value: list[str]) -> list[str]:
+        seen: set[str] = set()
+        normalized = []
+        for index, account in enumerate(value):
+            platform, sep, handle = account.strip().partition(":")
+            platform, handle = platform.strip().lower(), handle.strip()
+            if not sep or not platform or not handle:
+                raise ValueError(f"item {index + 1} ({account!r}): write platform:handle, like x:VoltmartHelp")
+            if not _PLATFORM.match(platform):
+                raise ValueError(f"item {index + 1} ({account!r}): {platform!r} is not a platform name")
+            if handle.startswith("@"):
+                raise ValueError(f"item {index + 1} ({account!r}): leave out the @ (x:{handle[1:]})")
+            if any(ch.isspace() for ch in handle):
+                raise ValueError(f"item {index + 1} ({account!r}): a handle has no spaces")
+            key = f"{platform}:{handle.lower()}"
+            if key in seen:
+                raise ValueError(f"item {index + 1} ({account!r}) appears twice")
+            seen.add(key)
+            normalized.append(f"{platform}:{handle}")
+        return normalized
+
+    @field_validator("response_sla")
+    @classmethod
+    def _sla_minutes(cls, value: dict[str, int] | None) -> dict[str, int] | None:
+        return None if value is None else _severity_minutes("response_sla", value)
 
     @field_validator("timezone")
     @classmethod
@@ -219,12 +254,37 @@ class CollectionGapRule(_Strict):
     severity: SeverityField = Severity.MEDIUM
 
 
+class UnansweredComplaintRule(_Strict):
+    """A complaint (or detractor post) that no owned account answered within the response SLA."""
+
+    enabled: bool = True
+    response_sla: dict[str, int] = Field(
+        default_factory=lambda: {"critical": 30, "high": 60, "medium": 240, "low": 1440},
+        description="minutes per severity; a brand's own response_sla replaces it",
+    )
+    severity: SeverityField = Severity.MEDIUM
+    max_age_hours: int = Field(
+        default=24, ge=1, description="older complaints are left to the digest: on a first import none is news"
+    )
+    min_followers: int = Field(default=0, ge=0, description="only complaints by authors with this many followers")
+    require_needs_help: bool = Field(default=False, description="only complaints that ask for help")
+    addressed_only: bool = Field(
+        default=True, description="only complaints written to the brand: naming or replying to an owned account"
+    )
+
+    @field_validator("response_sla")
+    @classmethod
+    def _sla_minutes(cls, value: dict[str, int]) -> dict[str, int]:
+        return _severity_minutes("response_sla", value)
+
+
 class AlertRules(_Strict):
     detractor: DetractorRule = DetractorRule()
     repeat_complainer: RepeatComplainerRule = RepeatComplainerRule()
     issue_spike: IssueSpikeRule = IssueSpikeRule()
     volume_spike: VolumeSpikeRule = VolumeSpikeRule()
     collection_gap: CollectionGapRule = CollectionGapRule()
+    unanswered_complaint: UnansweredComplaintRule = UnansweredComplaintRule()
 
 
 class Route(_Strict):
@@ -235,21 +295,41 @@ class Route(_Strict):
     token_env: str | None = Field(default=None, description="variable holding a bot token (xoxb-...)")
     channel: str | None = Field(default=None, description="channel id for the Web API, e.g. C0123456789")
     api_base_url: str | None = Field(default=None, description="replace https://slack.com/api/ (tests, proxies)")
+    zendesk_url: str | None = Field(
+        default=None, description="a Zendesk route: https://SUBDOMAIN.zendesk.com; one ticket per incident"
+    )
+    email_env: str | None = Field(default=None, description="Zendesk: variable holding the agent's email")
     brands: list[str] = Field(default_factory=list, description="empty: every brand")
     issues: list[str] = Field(
         default_factory=list, description="only alerts about these issues (ids or labels); empty: all alerts"
     )
     min_severity: SeverityField = Severity.LOW
 
-    @field_validator("webhook_env", "token_env")
+    @field_validator("webhook_env", "token_env", "email_env")
     @classmethod
     def _env_name(cls, value: str | None) -> str | None:
         if value is not None and not _ENV_NAME.match(value):
             raise ValueError("name an environment variable (like SLACK_WEBHOOK_URL), not the secret itself")
         return value
 
+    @field_validator("zendesk_url")
+    @classmethod
+    def _zendesk_address(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/<>|\"]+/?$", value):
+            raise ValueError("use the account's address, like https://voltmart.zendesk.com")
+        return value
+
     @model_validator(mode="after")
     def _one_way(self) -> Route:
+        if self.zendesk_url:
+            if not self.token_env or not self.email_env or self.webhook_env or self.channel:
+                raise ValueError(
+                    f"route {self.name!r}: a Zendesk route takes token_env (an API token) and email_env"
+                    " (the agent's email), not webhook_env or channel"
+                )
+            return self
+        if self.email_env:
+            raise ValueError(f"route {self.name!r}: email_env is for Zendesk routes (set zendesk_url)")
         if bool(self.webhook_env) == bool(self.token_env):
             raise ValueError(f"route {self.name!r}: set either webhook_env or token_env (with channel)")
         if self.token_env and not self.channel:
@@ -351,6 +431,12 @@ class Config(_Strict):
             for name in source.brands:
                 if name not in brands:
                     raise ValueError(f"sources[{index}] ({source.name}) names unknown brand {name!r}")
+        owner: dict[str, str] = {}
+        for brand in self.brands:
+            for account in brand.owned_accounts:
+                first = owner.setdefault(account.lower(), brand.name)
+                if first != brand.name:
+                    raise ValueError(f"owned account {account!r} belongs to both {first!r} and {brand.name!r}")
         for index, route in enumerate(self.alerts.routes):
             for name in route.brands:
                 if name not in brands:
@@ -397,6 +483,13 @@ class Config(_Strict):
                 return candidate.detractor
         return self.alerts.rules.detractor
 
+    def response_sla_minutes(self, brand: str | None, severity: Severity) -> int | None:
+        """Minutes a complaint of this severity may wait for the brand's first public answer."""
+        for candidate in self.brands:
+            if candidate.name == brand and candidate.response_sla is not None:
+                return candidate.response_sla.get(str(severity))
+        return self.alerts.rules.unanswered_complaint.response_sla.get(str(severity))
+
     def brand(self, name: str) -> BrandConfig:
         for brand in self.brands:
             if brand.name == name:
@@ -421,6 +514,14 @@ def _anchored_sqlite(url: str, folder: Path) -> str:
     if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:" or "uri" in parsed.query:
         return url  # not a file, or a file: URI that SQLite resolves itself
     return parsed.set(database=str(folder / Path(database).expanduser())).render_as_string(hide_password=False)
+
+
+def _severity_minutes(key: str, value: dict[str, int]) -> dict[str, int]:
+    for name, minutes in value.items():
+        Severity.parse(name)
+        if minutes <= 0:
+            raise ValueError(f"{key}.{name} must be a positive number of minutes")
+    return {str(Severity.parse(name)): minutes for name, minutes in value.items()}
 
 
 def _unique(key: str, names: list[str]) -> None:

@@ -11,17 +11,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from reputation.config import Config
 from reputation.issues import Complaint
 from reputation.issues.lifecycle import IssueLifecycle
+from reputation.replies.owned import OwnedAccounts
 from reputation.spread import cascades
 from reputation.spread.prior import Prior
 from reputation.store import Store, as_utc, upsert
 from reputation.store.claims import claim_pending
 from reputation.store.mentions import mark_enriched
-from reputation.store.schema import enrichments
+from reputation.store.schema import authors, enrichments
 from reputation.text.intent import detect_intent
 from reputation.text.language import detect_language
 from reputation.text.sentiment import SentimentAnalyzer
@@ -48,6 +49,7 @@ class Enricher:
         self.analyzers = {brand.name: SentimentAnalyzer(overrides=brand.lexicon) for brand in config.brands}
         self.default_analyzer = SentimentAnalyzer()
         self.issues = IssueLifecycle(config)
+        self.owned = OwnedAccounts.from_config(config)
 
     def run(self, store: Store, now: datetime, progress: Callable[[int], None] | None = None) -> EnrichReport:
         report = EnrichReport()
@@ -70,6 +72,10 @@ class Enricher:
         results = []
         complaints: list[Complaint] = []
         cascade_of = cascades.resolve_cascades(connection, rows)
+        # The brand's own posts are its answers, never a complaint of an issue.
+        owned = (
+            set(connection.scalars(select(authors.c.key).where(self.owned.clause()))) if self.owned.brands else set()
+        )
         for row in rows:
             analyzer = self.analyzers.get(row.brand or "", self.default_analyzer)
             sentiment = analyzer.score(row.text)
@@ -90,7 +96,7 @@ class Enricher:
                 }
             )
             # Reshares repeat someone else's words; only original complaints make issues.
-            if sentiment.label == "negative" and row.kind != "reshare":
+            if sentiment.label == "negative" and row.kind != "reshare" and row.author_key not in owned:
                 complaints.append(Complaint(row.key, row.brand, row.text, as_utc(row.created_at)))
         assigned = self.issues.assign(connection, complaints, now)
         for result in results:

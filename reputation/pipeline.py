@@ -24,6 +24,7 @@ from reputation.enrichment import Enricher, EnrichReport
 from reputation.keywords import BrandMatcher
 from reputation.models import Mention
 from reputation.redaction import scrub
+from reputation.replies.owned import OwnedAccounts
 from reputation.store import Store
 from reputation.store.mentions import SourceRun, load_state, record_run
 from reputation.store.quarantine import save_page
@@ -58,12 +59,17 @@ class BrandAssigner:
         names = source.brands or [brand.name for brand in config.brands]
         self.matchers: list[BrandMatcher] = [config.brand(name).matcher() for name in names]
         self.known = set(names)
+        # A post by a brand's own account is about that brand, whatever its words.
+        self.owned = {key: brand for key, brand in OwnedAccounts.from_config(config).brands.items() if brand in names}
 
     def assign(self, store: Store, batch: Sequence[Mention]) -> tuple[list[Mention], int]:
         decided: dict[str, str | None] = {}
         for mention in batch:
+            owner = self.owned.get((mention.platform, mention.author.handle.lstrip("@").lower()))
             if mention.brand in self.known:
                 decided[mention.key] = mention.brand
+            elif owner is not None:
+                decided[mention.key] = owner
             else:
                 decided[mention.key] = next((m.brand for m in self.matchers if m.matches(mention.text)), None)
         thread_keys = {key for m in batch if decided[m.key] is None for key in (m.root_key, m.parent_key) if key}

@@ -14,15 +14,17 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, or_, select, true
 
 from alerts.digest.operations import incidents, source_health, undelivered_alerts
 from alerts.digest.records import BrandDigest, Complainer, Criteria, DayVolume, IssueLine, SpreadLine
+from alerts.digest.responses import response_summary
 from alerts.rules import complaints_by_person, issue_spike_params, person_of
 from reputation.config import BrandConfig, Config
 from reputation.issues.granularity import MIN_GROUP
 from reputation.issues.topics import topic_and_issue
 from reputation.issues.trends import TrendParams, assess_issue, brand_baseline
+from reputation.replies.owned import OwnedAccounts
 from reputation.store import as_utc
 from reputation.store.queries import enriched_mentions
 from reputation.store.schema import authors, cascades, enrichments, issues, mentions, source_runs, topics
@@ -113,13 +115,14 @@ def build_brand_digest(
     digest.emerging = sorted(
         (line for line in lines if line.status), key=lambda line: (not line.alert_level, -line.today, line.id)
     )
-    digest.spreading = _spreading(connection, brand.name, day_start, day_end)
+    digest.spreading = _spreading(connection, brand.name, day_start, day_end, OwnedAccounts.from_config(config))
     digest.incident_stats, digest.incidents = incidents(
         connection, brand.name, [s.name for s in sources], day_start, day_end, now
     )
     digest.repeat_complainers = _repeat_complainers(connection, config, brand, day, day_end)
     digest.health = source_health(connection, config, brand, sources, day_start, day_end, fetch_start)
     digest.alerts_retrying, digest.alerts_parked = undelivered_alerts(connection, brand.name)
+    digest.responses = response_summary(connection, config, brand, day_start, day_end, now)
     return digest
 
 
@@ -216,8 +219,13 @@ def _issue_lines(
     return lines
 
 
-def _spreading(connection: Connection, brand: str, day_start: datetime, day_end: datetime) -> list[SpreadLine]:
-    """The biggest cascades that grew on this day (replies, quotes, reshares created in it)."""
+def _spreading(
+    connection: Connection, brand: str, day_start: datetime, day_end: datetime, owned: OwnedAccounts | None = None
+) -> list[SpreadLine]:
+    """The biggest cascades that grew on this day (replies, quotes, reshares created in it).
+
+    The brand's own posts are left out: its statement drawing replies is not a story spreading.
+    """
     grew = (
         select(enrichments.c.cascade_key.label("root_key"), func.count().label("events"))
         .select_from(enriched_mentions(author=None))
@@ -234,7 +242,11 @@ def _spreading(connection: Connection, brand: str, day_start: datetime, day_end:
         select(cascades, grew.c.events, mentions.c.text, mentions.c.url, authors.c.handle)
         .join(grew, grew.c.root_key == cascades.c.root_key)
         .outerjoin(enriched_mentions(enrichment=None, author="outer"), mentions.c.key == cascades.c.root_key)
-        .where(cascades.c.brand == brand, cascades.c.size > 0)
+        .where(
+            cascades.c.brand == brand,
+            cascades.c.size > 0,
+            or_(authors.c.key.is_(None), owned.not_owned() if owned is not None else true()),
+        )
         .order_by(cascades.c.size.desc(), cascades.c.root_key)
         .limit(TOP_CASCADES)
     ).all()
@@ -263,7 +275,13 @@ def _repeat_complainers(
 ) -> list[Complainer]:
     """People the repeat-complainer rule would flag at the end of the day, who complained on it."""
     rule = config.alerts.rules.repeat_complainer
-    by_person = complaints_by_person(connection, day_end - timedelta(days=rule.window_days), day_end, brand=brand.name)
+    by_person = complaints_by_person(
+        connection,
+        day_end - timedelta(days=rule.window_days),
+        day_end,
+        brand=brand.name,
+        owned=OwnedAccounts.from_config(config),
+    )
     people = []
     for posts in by_person.values():
         on_day = sum(as_utc(post.created_at).astimezone(brand.zone).date() == day for post in posts)

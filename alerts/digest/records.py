@@ -10,6 +10,8 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from alerts.digest.responses import ResponseSummary
+
 
 @dataclass
 class DayVolume:
@@ -182,6 +184,7 @@ class BrandDigest:
     health: list[SourceHealth] = field(default_factory=list)
     alerts_retrying: int = 0  # alerts Slack has not taken yet, still in their backoff
     alerts_parked: int = 0  # alerts past max attempts: retried hourly, `reputation outbox retry` resends
+    responses: ResponseSummary | None = None  # "How we answered"
 
     @property
     def today(self) -> DayVolume:

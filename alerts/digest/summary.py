@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTe
 
 from alerts.digest.page import duration, number, percent
 from alerts.digest.records import BrandDigest, IssueLine, SpreadLine
+from alerts.digest.responses import ResponseSummary
 from alerts.slack.blocks import FALLBACK_CHARS, FIELD_CHARS, HEADER_CHARS, SECTION_CHARS, clip_escaped, escape_mrkdwn
 from reputation.spread.forecast import describe
 from reputation.spread.prior import shipped
@@ -124,10 +125,20 @@ def summary_lines(d: BrandDigest) -> list[str]:
     if d.spreading:
         lines.append("Spread furthest: " + spread_line(d.spreading[0]))
     lines.append(incidents_line(d))
+    if d.responses is not None and d.responses.threads:
+        lines.append(responses_line(d.responses))
     if d.repeat_complainers:
         people = ", ".join(f"@{p.handle} ({p.occasions} occasions)" for p in d.repeat_complainers[:LISTED])
         lines.append(f"Repeat complainers: {people}")
     return lines
+
+
+def responses_line(r: ResponseSummary) -> str:
+    return (
+        f"How we answered: {r.answered} of {r.threads} complaints ({percent(r.response_rate)}), median first reply"
+        f" {duration(r.median_minutes)}, {r.unanswered_over_sla} unanswered past the SLA,"
+        f" {percent(r.canned_share)} of answers canned, {r.worse} worse after our reply"
+    )
 
 
 def headline(d: BrandDigest) -> str:

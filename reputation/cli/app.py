@@ -29,6 +29,7 @@ from rich.text import Text
 from reputation import __version__
 from reputation.alerting import RaisedAlert, load_alerting
 from reputation.cli.outbox import outbox_app
+from reputation.cli.responses import responses as responses_command
 from reputation.config import DATABASE_URL_ENV, Config, default_config_path, load_config
 from reputation.connector import SourceSettings, load_connector
 from reputation.errors import InputError, ReputationError, StoreError
@@ -43,6 +44,7 @@ issues_app = typer.Typer(help="Complaint issues: their ids, labels and changes."
 app.add_typer(cascades_app, name="cascades")
 app.add_typer(issues_app, name="issues")
 app.add_typer(outbox_app, name="outbox")
+app.command("responses")(responses_command)
 
 out = Console()
 err = Console(stderr=True)

@@ -20,9 +20,16 @@ def test_demo_prints_the_detractor_alert_and_writes_the_digest(tmp_path: Path, m
     assert result.exit_code == 0, result.output
     assert "Detractor post by @maya_builds" in result.output
     assert "dan_okafor" in result.output
+    # The brand's own account answers; it is judged, not alerted on.
+    assert "No answer to @dan_okafor's complaint" in result.output
+    assert "Our reply to @maya_builds is canned" in result.output
+    assert "Detractor post by @VoltmartHelp" not in result.output
     digest = (tmp_path / "demo" / "digest.html").read_text()
-    for section in ("summary", "issues", "spreading", "incidents", "repeat-complainers", "collection-health"):
+    for section in ("summary", "issues", "spreading", "incidents", "responses", "repeat-complainers"):
         assert f'id="{section}"' in digest
+    assert 'id="collection-health"' in digest
+    spreading = digest.split('id="spreading"')[1].split("</section>")[0]
+    assert "@VoltmartHelp on x" not in spreading and "@maya_builds on x" in spreading
     # Twice in a row gives the same result: the demo starts from a fresh store.
     again = runner.invoke(app, ["demo", "--workdir", str(tmp_path / "demo")])
     assert again.exit_code == 0 and "Detractor post by @maya_builds" in again.output

@@ -136,7 +136,9 @@ def test_the_demo_digest_in_chromium(chromium: Path, demo: Path, tmp_path: Path)
     elements.feed(dom)
     for section in SECTIONS:
         assert section in elements.ids, section
-    assert elements.classes["chart"] == 2  # volume by sentiment, and the negative share line
+    # Volume by sentiment, the negative share line, and complaints by time to our first reply.
+    assert elements.classes["chart"] == 3
+    assert elements.classes["bucket"] == 6 and "responses" in elements.ids
     assert elements.classes["share-line"] >= 1 and elements.classes["neg"] >= 1
     store = Store.open(f"sqlite:///{demo / 'reputation.db'}")
     try:
@@ -150,7 +152,7 @@ def test_the_demo_digest_in_chromium(chromium: Path, demo: Path, tmp_path: Path)
     assert elements.classes["complainer"] == len(digest.repeat_complainers) > 0
     assert elements.classes["source"] == len(digest.health) == 1
     assert elements.classes["emerging-issue"] == len(digest.emerging)
-    assert elements.tags["svg"] == 2 + len(digest.issues)
+    assert elements.tags["svg"] == 3 + len(digest.issues)
     assert f"<b>{digest.today.total}</b>mentions" in dom
 
     ARTIFACTS.mkdir(exist_ok=True)

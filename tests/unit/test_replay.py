@@ -62,6 +62,15 @@ def test_shift_to_now_moves_the_newest_mention_to_now(tmp_path: Path) -> None:
     assert found[1].created_at - found[0].created_at == timedelta(minutes=90)
 
 
+def test_shift_to_now_moves_a_company_reply_with_its_review(tmp_path: Path) -> None:
+    review = mention("r", minutes=0, raw={"owner_reply": {"text": "Sorry!", "replied_at": "2026-01-08T14:30:00Z"}})
+    path = tmp_path / "m.jsonl"
+    write_lines(path, [json.dumps(review.to_json_dict())])  # created 2026-01-08T12:00:00Z
+    (found,) = [m for b in replay(path, shift_to_now=True).fetch("", None) for m in b.mentions]
+    replied_at = datetime.fromisoformat(found.raw["owner_reply"]["replied_at"].replace("Z", "+00:00"))
+    assert replied_at - found.created_at == timedelta(hours=2, minutes=30)
+
+
 def test_limit_and_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "m.jsonl"
     write_lines(path, [json.dumps(mention(str(i)).to_json_dict()) for i in range(5)])

@@ -1,0 +1,1 @@
+"""The brand's own answers: owned accounts, customer threads, canned replies, repeated requests."""
