@@ -17,9 +17,6 @@ import pytest
 ROOT = Path(__file__).parents[2]
 ABOVE_THE_CORE = ("evals", "tests", "alerts", "connectors", "dags")
 CORE_FOR_CONNECTORS = ("reputation.models", "reputation.connector", "reputation.redaction")
-# connectors/replay.py belongs to the robustness branch while issue 21 is open; the
-# `InputError` it takes from reputation.errors is offered by the seam too, and the
-# import moves there when the branches meet. Nothing else may be listed here.
 
 
 def modules(folder: str) -> list[Path]:
