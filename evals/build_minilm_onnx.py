@@ -96,7 +96,9 @@ def build_fp32() -> onnx.ModelProto:
         x = layer_norm(node("Add", [x, attended], f"r{layer}a"), p + "attention.output.LayerNorm", f"x{layer}a")
         hidden = dense(x, p + "intermediate.dense", f"h{layer}")
         erf = node("Erf", [node("Mul", [hidden, "rsqrt2"], f"h{layer}s")], f"h{layer}e")
-        gelu = node("Mul", [node("Mul", [hidden, "half"], f"h{layer}h"), node("Add", [erf, "one"], f"h{layer}p")], f"g{layer}")
+        gelu = node(
+            "Mul", [node("Mul", [hidden, "half"], f"h{layer}h"), node("Add", [erf, "one"], f"h{layer}p")], f"g{layer}"
+        )
         out = dense(gelu, p + "output.dense", f"f{layer}")
         x = layer_norm(node("Add", [x, out], f"r{layer}b"), p + "output.LayerNorm", f"x{layer + 1}")
     mask3 = node("Unsqueeze", ["attention_mask", "axis2"], "mask3")

@@ -41,7 +41,9 @@ FILES = (
     "twitter-2016test-A",
 )
 OUTPUT = Path(__file__).with_name("data") / "semeval_twitter_2013_2016_A.tsv.gz"
-VALIDATION = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sentiment" / "tweeteval_sentiment_val.tsv"
+VALIDATION = (
+    Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sentiment" / "tweeteval_sentiment_val.tsv"
+)
 
 
 def _key(text: str) -> str:
@@ -82,7 +84,7 @@ def main() -> None:
     OUTPUT.parent.mkdir(exist_ok=True)
     # mtime 0: the same input gives the same bytes.
     with OUTPUT.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
-        gz.write("id\tfile\tlabel\ttext\n".encode())
+        gz.write(b"id\tfile\tlabel\ttext\n")
         for row in rows:
             gz.write(("\t".join(row) + "\n").encode())
     print(f"{OUTPUT}: {len(rows)} tweets; {dropped} left out as TweetEval validation texts")

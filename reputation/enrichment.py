@@ -16,17 +16,18 @@ from sqlalchemy import Connection, Select, insert, select, true, update
 
 from reputation import cascades
 from reputation.config import Config
-from reputation.embeddings import Embedder, make_embedder
+from reputation.embeddings import Embedder, HashingEmbedder, make_embedder
 from reputation.intent import detect_intent
 from reputation.issues import MAX_LIVE_ISSUES, Complaint, Issue, IssueClusterer
 from reputation.issues.catalog import is_live
 from reputation.issues.splits import REVIEW_SAMPLE, Split, issues_to_review, review
 from reputation.keywords import subject_terms
 from reputation.language import detect_language
-from reputation.sentiment import SentimentAnalyzer
+from reputation.sentiment import Sentiment, SentimentAnalyzer
 from reputation.store import Store, as_utc, upsert
 from reputation.store.mentions import mark_enriched
 from reputation.store.schema import enrichments, issue_changes, issues, mentions
+from reputation.text.classifier import classifier_for
 
 BATCH_SIZE = 1000
 
@@ -52,7 +53,13 @@ class Enricher:
         self.products = [
             term for brand in config.brands for rule in brand.keywords.include for term in subject_terms(rule)
         ]
-        self._clusterer_embedder: Embedder | None = None  # loaded on the first complaint
+        # Sentiment reads every post's embedding; issues get the same embedder instance, which
+        # remembers the batch's vectors, so a complaint is embedded once for both.
+        self._clusterer_embedder: Embedder | None = make_embedder(config.issues.embedder)
+        self.classifier = classifier_for(self._clusterer_embedder)
+        self._cleaner = IssueClusterer(
+            [], ignore_words=self.brand_words, embedder=HashingEmbedder(), products=self.products
+        )
 
     def run(self, store: Store, now: datetime, progress: Callable[[int], None] | None = None) -> EnrichReport:
         report = EnrichReport()
@@ -74,9 +81,7 @@ class Enricher:
         results = []
         complaints: list[Complaint] = []
         cascade_of = cascades.resolve_cascades(connection, rows)
-        for row in rows:
-            analyzer = self.analyzers.get(row.brand or "", self.default_analyzer)
-            sentiment = analyzer.score(row.text)
+        for row, sentiment in zip(rows, self._sentiments(rows), strict=True):
             intent = detect_intent(row.text, sentiment, is_review=row.kind == "review")
             cascade_key = cascade_of[row.key]
             results.append(
@@ -111,6 +116,22 @@ class Enricher:
         report.enriched += len(rows)
         report.complaints += len(complaints)
         report.cascades += len(measured)
+
+    def _sentiments(self, rows: Sequence[Any]) -> list[Sentiment]:
+        """Each row's sentiment: the learned classifier on the brand's lexicon, or the lexicon alone."""
+        analyzers = [self.analyzers.get(row.brand or "", self.default_analyzer) for row in rows]
+        if self.classifier is None:
+            return [analyzer.score(row.text) for analyzer, row in zip(analyzers, rows, strict=True)]
+        # The issue clusterer's cleaned text (no brand names, products, handles, links): the
+        # vector it will look up for the complaints among these posts.
+        vectors = self.classifier.embedder.embed([self._cleaner.clean(row.text) for row in rows])
+        found: list[Sentiment | None] = [None] * len(rows)
+        for analyzer in {id(a): a for a in analyzers}.values():
+            picked = [i for i, a in enumerate(analyzers) if a is analyzer]
+            scored = self.classifier.score_many([rows[i].text for i in picked], analyzer, vectors[picked])
+            for i, sentiment in zip(picked, scored, strict=True):
+                found[i] = sentiment
+        return [sentiment for sentiment in found if sentiment is not None]
 
     def _cluster(self, connection: Connection, complaints: list[Complaint], now: datetime) -> dict[str, str | None]:
         if not complaints:
