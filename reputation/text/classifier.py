@@ -30,7 +30,7 @@ import numpy.typing as npt
 from reputation import complaint_lexicon as lex
 from reputation.embeddings import Embedder, EmbeddingError, Matrix
 from reputation.intent import detect_intent
-from reputation.sentiment import LABELS, NEGATIVE, Sentiment, SentimentAnalyzer, raw_vader
+from reputation.sentiment import LABELS, NEGATIVE, Sentiment, SentimentAnalyzer, _bounded, _plain_vader
 
 MODEL_PATH = Path(__file__).with_name("sentiment_model.npz")
 # sha256 of MODEL_PATH as written by `python -m evals.train_sentiment`.
@@ -82,17 +82,17 @@ def embedding_text(text: str) -> str:
 
 def signals(text: str, analyzer: SentimentAnalyzer) -> npt.NDArray[np.float32]:
     """The lexicon side of the features, in `SIGNALS` order."""
-    vader = raw_vader(text)
+    vader = _plain_vader().polarity_scores(_bounded(text))  # one pass for compound, pos and neg
     layer = analyzer.signals(text)
     intent = detect_intent(text, layer.sentiment)
     emoji = [lex.EMOJI[found] for found in _EMOJI.findall(text[:2000])]
     negative_signal = layer.negative_cues > 0 or intent.problem_report or layer.sentiment.compound < -0.05
-    raw_scores = _vader_parts(text)
+    compound = float(vader["compound"])
     return np.array(
         [
-            vader.compound,
-            raw_scores[0],
-            raw_scores[1],
+            compound,
+            float(vader["pos"]),
+            float(vader["neg"]),
             layer.sentiment.compound,
             layer.is_question,
             min(layer.negative_cues, 3) / 3,
@@ -100,7 +100,7 @@ def signals(text: str, analyzer: SentimentAnalyzer) -> npt.NDArray[np.float32]:
             min(sum(1 for v in emoji if v < 0), 3) / 3,
             min(sum(1 for v in emoji if v > 0), 3) / 3,
             bool(_PRAISE_OPENER.search(text)) and negative_signal,
-            vader.compound > 0.05 and layer.sentiment.compound < -0.05,
+            compound > 0.05 and layer.sentiment.compound < -0.05,
             intent.needs_help,
             intent.problem_report,
             intent.angry,
@@ -109,13 +109,6 @@ def signals(text: str, analyzer: SentimentAnalyzer) -> npt.NDArray[np.float32]:
         ],
         dtype=np.float32,
     )
-
-
-def _vader_parts(text: str) -> tuple[float, float]:
-    from reputation.sentiment import _bounded, _plain_vader
-
-    scores = _plain_vader().polarity_scores(_bounded(text))
-    return float(scores["pos"]), float(scores["neg"])
 
 
 @dataclass(frozen=True)
