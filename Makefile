@@ -25,8 +25,8 @@ demo: $(STAMP) ## run the whole pipeline on the bundled sample data (SQLite)
 	$(BIN)/reputation demo --workdir demo-output
 
 lint: $(STAMP) ## ruff
-	$(BIN)/ruff check reputation connectors alerts dags tests
-	$(BIN)/ruff format --check reputation connectors alerts dags tests
+	$(BIN)/ruff check reputation connectors alerts dags tests evals
+	$(BIN)/ruff format --check reputation connectors alerts dags tests evals
 
 typecheck: $(STAMP) ## mypy, strict, on the packages
 	$(BIN)/mypy
