@@ -34,7 +34,7 @@ from reputation.sentiment import LABELS, NEGATIVE, Sentiment, SentimentAnalyzer,
 
 MODEL_PATH = Path(__file__).with_name("sentiment_model.npz")
 # sha256 of MODEL_PATH as written by `python -m evals.train_sentiment`.
-MODEL_SHA256 = "194adf2eee01838b2049467d86e6dbd01812910f78abc99d18841117475845f4"
+MODEL_SHA256 = "3f2b541cf45f3b0dd7b18ce18f6111c62c8ae063d217962d661a21a9b0b8abd5"
 
 SIGNALS = (
     "vader_compound",
@@ -56,10 +56,22 @@ SIGNALS = (
 )
 
 # "Great, another delay", "love waiting 2 hours", "thanks a lot": praise that opens a post
-# whose other signals are negative reads as irony, not as praise.
+# whose other signals are negative, or that names a bad event, reads as irony, not as praise.
 _PRAISE_OPENER = re.compile(
     r"^\W*(?:@\w+\W+)*(?:oh\W+)?(?:so\W+)?(?:great|love|loving|thanks?|thank you|awesome|nice|perfect|wonderful|"
     r"fantastic|brilliant|amazing|cool|gotta love|just what i needed|yay|well done|good job)\b",
+    re.IGNORECASE,
+)
+# ... and praise that closes one: "my flight got cancelled again. Love it." / "just great".
+_PRAISE_CLOSER = re.compile(
+    r"(?:\b(?:love it|loving it|great|perfect|awesome|brilliant|wonderful|fantastic|just great|thanks a lot|"
+    r"thanks a bunch|well done|good job|nice one|classic)|just what i needed)\W*(?:#\w+\W*)*$",
+    re.IGNORECASE,
+)
+# Events that are bad news whatever the words around them; with praise, they mark irony.
+_BAD_EVENT = re.compile(
+    r"\b(?:cancell?ed|delay(?:ed|s)?|late|lost|broke|broken|stuck|stranded|waiting|waited|on hold|again|"
+    r"another|still|no one|nobody|never|crash(?:ed|es|ing)?|down|overbooked|missed|charged)\b",
     re.IGNORECASE,
 )
 _EMOJI = re.compile("|".join(map(re.escape, sorted(lex.EMOJI, key=len, reverse=True))))
@@ -86,7 +98,13 @@ def signals(text: str, analyzer: SentimentAnalyzer) -> npt.NDArray[np.float32]:
     layer = analyzer.signals(text)
     intent = detect_intent(text, layer.sentiment)
     emoji = [lex.EMOJI[found] for found in _EMOJI.findall(text[:2000])]
-    negative_signal = layer.negative_cues > 0 or intent.problem_report or layer.sentiment.compound < -0.05
+    negative_signal = (
+        layer.negative_cues > 0
+        or intent.problem_report
+        or layer.sentiment.compound < -0.05
+        or bool(_BAD_EVENT.search(text[:2000]))
+    )
+    praise = bool(_PRAISE_OPENER.search(text)) or bool(_PRAISE_CLOSER.search(text[:2000].rstrip()))
     compound = float(vader["compound"])
     return np.array(
         [
@@ -99,7 +117,7 @@ def signals(text: str, analyzer: SentimentAnalyzer) -> npt.NDArray[np.float32]:
             min(layer.positive_cues, 3) / 3,
             min(sum(1 for v in emoji if v < 0), 3) / 3,
             min(sum(1 for v in emoji if v > 0), 3) / 3,
-            bool(_PRAISE_OPENER.search(text)) and negative_signal,
+            praise and negative_signal,
             compound > 0.05 and layer.sentiment.compound < -0.05,
             intent.needs_help,
             intent.problem_report,
