@@ -237,6 +237,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, help="keep computed features here between runs")
     parser.add_argument("--report-only", action="store_true", help="measure; do not write the model")
+    parser.add_argument("--output", type=Path, default=MODEL_PATH, help="where the weights go (JSON beside them)")
     parser.add_argument("--grid", action="store_true", help="print calibration-part figures for several C")
     args = parser.parse_args()
     corpora = [load() for load in LOADERS]
@@ -290,8 +291,8 @@ def main() -> None:
     print(json.dumps(report, indent=1))
     if args.report_only:
         return
-    model.save(MODEL_PATH)
-    digest = hashlib.sha256(MODEL_PATH.read_bytes()).hexdigest()
+    model.save(args.output)
+    digest = hashlib.sha256(args.output.read_bytes()).hexdigest()
     provenance = {
         "model": "multinomial logistic regression (scikit-learn lbfgs, balanced class weights)",
         "features": ["all-minilm-l6-v2 int8 onnx embedding (384)", *SIGNALS],
@@ -308,8 +309,8 @@ def main() -> None:
         "sha256": digest,
         "figures": report,
     }
-    MODEL_PATH.with_suffix(".json").write_text(json.dumps(provenance, indent=1) + "\n", encoding="utf-8")
-    print(f"{MODEL_PATH}: sha256 {digest}")
+    args.output.with_suffix(".json").write_text(json.dumps(provenance, indent=1) + "\n", encoding="utf-8")
+    print(f"{args.output}: sha256 {digest}")
 
 
 if __name__ == "__main__":
