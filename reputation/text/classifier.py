@@ -34,7 +34,7 @@ from reputation.sentiment import LABELS, NEGATIVE, Sentiment, SentimentAnalyzer,
 
 MODEL_PATH = Path(__file__).with_name("sentiment_model.npz")
 # sha256 of MODEL_PATH as written by `python -m evals.train_sentiment`.
-MODEL_SHA256 = "3f2b541cf45f3b0dd7b18ce18f6111c62c8ae063d217962d661a21a9b0b8abd5"
+MODEL_SHA256 = "069c8feb6c4173fba9cd7245aca75f772779f70d5290e4bc6790ebbbeb286f81"
 
 SIGNALS = (
     "vader_compound",
