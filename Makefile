@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 AIRFLOW_HOME ?= $(CURDIR)/.airflow
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint typecheck deploy-check unit airflow-test airflow-standalone bench clean
+.PHONY: help install demo test lint typecheck deploy-check unit airflow-test airflow-standalone bench train-sentiment onnx-model clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -56,6 +56,12 @@ test: lint typecheck deploy-check unit ## everything CI runs: lint, types, deplo
 bench: $(STAMP) ## throughput, scaling to 1M stored (SQLite, PostgreSQL) and alert latency; prints figures
 	$(BIN)/reputation bench
 	$(BIN)/python -m tests.benchmarks.alert_latency
+
+onnx-model: $(STAMP) ## rebuild reputation/text/minilm-int8.onnx (int8 MiniLM) from the model package's weights
+	$(BIN)/python -m evals.build_minilm_onnx
+
+train-sentiment: $(STAMP) ## retrain reputation/text/sentiment_model.npz on the public labeled data (../shared/data)
+	$(BIN)/python -m evals.train_sentiment
 
 clean: ## remove the environment and generated files
 	rm -rf $(VENV) .airflow demo-output digests .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from reputation.config import Config
-from reputation.issues import Complaint
+from reputation.issues import Complaint, IssueClusterer
 from reputation.issues.lifecycle import IssueLifecycle
 from reputation.replies.owned import OwnedAccounts
 from reputation.spread import cascades
@@ -23,9 +23,11 @@ from reputation.store import Store, as_utc, upsert
 from reputation.store.claims import claim_pending
 from reputation.store.mentions import mark_enriched
 from reputation.store.schema import authors, enrichments
+from reputation.text.classifier import classifier_for
+from reputation.text.embeddings import HashingEmbedder, make_embedder
 from reputation.text.intent import detect_intent
 from reputation.text.language import detect_language
-from reputation.text.sentiment import SentimentAnalyzer
+from reputation.text.sentiment import Sentiment, SentimentAnalyzer
 
 BATCH_SIZE = 1000
 
@@ -48,8 +50,16 @@ class Enricher:
         self.prior_day: date | None = None
         self.analyzers = {brand.name: SentimentAnalyzer(overrides=brand.lexicon) for brand in config.brands}
         self.default_analyzer = SentimentAnalyzer()
-        self.issues = IssueLifecycle(config)
+        # Sentiment reads every post's embedding; issues get the same embedder instance, which
+        # remembers the batch's vectors, so a complaint is embedded once for both.
+        embedder = make_embedder(config.issues.embedder)
+        self.issues = IssueLifecycle(config, embedder)
         self.owned = OwnedAccounts.from_config(config)
+        self.classifier = classifier_for(embedder)
+        # Only to clean texts the way the issue clusterer does (no brand names, products, handles, links).
+        self._cleaner = IssueClusterer(
+            [], ignore_words=self.issues.brand_words, embedder=HashingEmbedder(), products=self.issues.products
+        )
 
     def run(self, store: Store, now: datetime, progress: Callable[[int], None] | None = None) -> EnrichReport:
         report = EnrichReport()
@@ -76,9 +86,7 @@ class Enricher:
         owned = (
             set(connection.scalars(select(authors.c.key).where(self.owned.clause()))) if self.owned.brands else set()
         )
-        for row in rows:
-            analyzer = self.analyzers.get(row.brand or "", self.default_analyzer)
-            sentiment = analyzer.score(row.text)
+        for row, sentiment in zip(rows, self._sentiments(rows), strict=True):
             intent = detect_intent(row.text, sentiment, is_review=row.kind == "review")
             cascade_key = cascade_of[row.key]
             results.append(
@@ -115,3 +123,19 @@ class Enricher:
         report.enriched += len(rows)
         report.complaints += len(complaints)
         report.cascades += len(measured)
+
+    def _sentiments(self, rows: Sequence[Any]) -> list[Sentiment]:
+        """Each row's sentiment: the learned classifier on the brand's lexicon, or the lexicon alone."""
+        analyzers = [self.analyzers.get(row.brand or "", self.default_analyzer) for row in rows]
+        if self.classifier is None:
+            return [analyzer.score(row.text) for analyzer, row in zip(analyzers, rows, strict=True)]
+        # The issue clusterer's cleaned text (no brand names, products, handles, links): the
+        # vector it will look up for the complaints among these posts.
+        vectors = self.classifier.embedder.embed([self._cleaner.clean(row.text) for row in rows])
+        found: list[Sentiment | None] = [None] * len(rows)
+        for analyzer in {id(a): a for a in analyzers}.values():
+            picked = [i for i, a in enumerate(analyzers) if a is analyzer]
+            scored = self.classifier.score_many([rows[i].text for i in picked], analyzer, vectors[picked])
+            for i, sentiment in zip(picked, scored, strict=True):
+                found[i] = sentiment
+        return [sentiment for sentiment in found if sentiment is not None]

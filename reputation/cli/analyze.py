@@ -26,6 +26,7 @@ from reputation.errors import InputError
 from reputation.issues import Complaint, IssueClusterer
 from reputation.issues.topics import resolve as resolve_topic
 from reputation.issues.topics import topic_and_issue
+from reputation.text.classifier import SentimentClassifier, classifier_for
 from reputation.text.embeddings import Embedder, default_embedder
 from reputation.text.intent import detect_intent
 from reputation.text.sentiment import SentimentAnalyzer, raw_vader
@@ -110,6 +111,11 @@ class AnalyzeReport:
                     f"{name:>9}: macro-F1 {metrics.macro_f1:.3f}  accuracy {metrics.accuracy:.3f}"
                     f"  macro-recall {metrics.macro_recall:.3f}  (n={metrics.n})"
                 )
+                lines.append(
+                    "           recall: "
+                    + "  ".join(f"{label} {metrics.recall(label):.3f}" for label in LABELS)
+                    + f"  negatives read as positive {metrics.negatives_read_positive:.3f}"
+                )
                 lines += [
                     f"           {true:>8} -> " + "  ".join(f"{p[:3]} {c:>5}" for p, c in zip(LABELS, row, strict=True))
                     for true, row in zip(LABELS, metrics.confusion, strict=True)
@@ -181,6 +187,9 @@ def analyze_file(
     if output is not None and output.exists() and output.resolve() == path.resolve():
         raise InputError(f"output would overwrite the input: {output}")
     analyzer = analyzer or SentimentAnalyzer()
+    embedder = embedder or default_embedder()
+    # One embedder for sentiment and issues: it remembers each text, so nothing is embedded twice.
+    classifier = classifier_for(embedder)
     columns = (id_column, label_column, text_column)
     tally = _Tally()
     sink = _open_output(output)  # opened first: an unwritable output fails before any work
@@ -192,7 +201,7 @@ def analyze_file(
         texts = [(n, text) for n, (_, text) in enumerate(chunk) if text is not None]
         assigned: dict[str, str | None] = {}
         if texts:
-            clusterer = clusterer or IssueClusterer([], embedder=embedder or default_embedder())
+            clusterer = clusterer or IssueClusterer([], embedder=embedder)
             base = tally.rows
             assigned = clusterer.assign_all(
                 [Complaint(str(base + n), None, text, _EPOCH + timedelta(seconds=base + n)) for n, text in texts]
@@ -216,7 +225,7 @@ def analyze_file(
             tempfile.TemporaryFile("w+", encoding="utf-8") as spool,
         ):
             for row in _read(source, path, columns):
-                chunk.append(_analyze_row(row, columns, analyzer, tally))
+                chunk.append(_analyze_row(row, columns, analyzer, tally, classifier))
                 if len(chunk) >= CHUNK_ROWS:
                     flush()
             flush()
@@ -300,7 +309,11 @@ def _open_output(output: Path | None) -> IO[str] | None:
 
 
 def _analyze_row(
-    row: _Row, columns: tuple[str, str, str], analyzer: SentimentAnalyzer, tally: _Tally
+    row: _Row,
+    columns: tuple[str, str, str],
+    analyzer: SentimentAnalyzer,
+    tally: _Tally,
+    classifier: SentimentClassifier | None = None,
 ) -> tuple[dict[str, Any], str | None]:
     """The row's output line, and its text when it has one to cluster."""
     id_column, label_column, text_column = columns
@@ -317,7 +330,7 @@ def _analyze_row(
         tally.error(message)
         return {"id": row_id, "error": message}, None
     assert isinstance(text, str)
-    sentiment = analyzer.score(text)
+    sentiment = classifier.score_many([text], analyzer)[0] if classifier else analyzer.score(text)
     intent = detect_intent(text, sentiment)
     tally.sentiments[sentiment.label] += 1
     tally.intents.update(intent.labels)

