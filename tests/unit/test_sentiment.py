@@ -188,7 +188,7 @@ def test_shipped_calibration_is_the_fit_on_dev(analyzer: SentimentAnalyzer) -> N
         scored.append((result.label, result.compound, row["label"]))
     polar, neutral = fit_confidence(scored)
     shipped = (sentiment_module.POLAR_CALIBRATION, sentiment_module.NEUTRAL_CALIBRATION)
-    message = f"lexicon changed: refit gives POLAR={polar}, NEUTRAL={neutral}; update reputation/sentiment.py"
+    message = f"lexicon changed: refit gives POLAR={polar}, NEUTRAL={neutral}; update reputation/text/sentiment.py"
     for fitted, constant in zip((polar, neutral), shipped, strict=True):
         assert fitted == pytest.approx(constant, abs=0.01), message
 
