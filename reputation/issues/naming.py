@@ -103,6 +103,10 @@ def name_issue(chosen: str, terms: Mapping[str, float], size: int, domain: froze
         return chosen
     if len(words) == 1 and not weak and things:
         return f"{things[0]} {chosen}"
+    # A lone verb with no specific thing shared: the domain word carries it ("flight delayed", not "delayed").
+    carriers = sorted((w for w in domain if terms.get(w, 0.0) >= floor and is_thing(w)), key=lambda w: (-terms[w], w))
+    if len(words) == 1 and not weak and not is_thing(words[0]) and carriers:
+        return f"{carriers[0]} {chosen}"
     if things:
         return things[0]
     return chosen if len(words) > 1 and not weak else _central(terms, domain)
