@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 MIN_SHARE = 0.2
@@ -63,8 +63,8 @@ def is_thing(word: str) -> bool:
 
 def domain_words(profiles: Iterable[Mapping[str, float]], total: int) -> frozenset[str]:
     """Single words used by DOMAIN_SHARE of `total` complaints and spread over the issues (their phrase counts)."""
-    counts: Counter[str] = Counter()
-    largest: Counter[str] = Counter()  # the most posts one issue holds of it
+    counts: defaultdict[str, float] = defaultdict(float)
+    largest: defaultdict[str, float] = defaultdict(float)  # the most posts one issue holds of it
     for terms in profiles:
         for phrase, count in terms.items():
             if " " not in phrase:
