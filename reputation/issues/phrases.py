@@ -409,8 +409,9 @@ def _spacy() -> _Spacy | None:
         found = table.get(word)
         if isinstance(found, str):
             return found
-        # Not in the table ("atms", product names): a plural -s still goes, as in the rule-based lemmatizer.
-        if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "os")):
+        # Not in the table ("atms", product names): a plural -s still goes, as in the rule-based lemmatizer
+        # (not from "christmas" or "dallas": plurals in -as are in the table).
+        if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "os", "as")):
             return word[:-1]
         return word
 

@@ -7,7 +7,7 @@ import pytest
 
 from reputation.issues import Complaint, IssueClusterer
 from reputation.issues.granularity import MIN_GROUP, SAMPLE_MIN, choose_join
-from reputation.issues.naming import is_fragment, name_issue
+from reputation.issues.naming import domain_words, is_fragment, name_issue
 from reputation.text.embeddings import HashingEmbedder, MiniLMEmbedder, minilm_available
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -85,3 +85,22 @@ def test_a_lone_verb_gets_the_thing_it_happened_to() -> None:
     assert name_issue("swelled", terms, 10) == "battery swelled"
     assert name_issue("swelled", {**terms, "battery swelled": 3.0}, 10) == "battery swelled"
     assert name_issue("post", {"post": 3.0, "hinge": 3.0, "cracked hinge": 2.0}, 6) == "cracked hinge"
+
+
+def test_a_domain_word_used_across_issues_never_names_one_alone() -> None:
+    delays = {"flight": 21.0, "delayed": 15.0, "plane": 6.0, "hour": 6.0, "flight delayed": 3.0}
+    bags = {"flight": 10.0, "bag": 9.0, "lost bag": 4.0}
+    seats = {"flight": 12.0, "seat": 6.0, "fare": 2.0}
+    fares = {"fare": 28.0, "flight": 8.0}  # a quarter of all posts, but one issue's own subject
+    domain = domain_words([delays, bags, seats, fares], 100)
+    assert domain == {"flight"}
+    # Without it the delay group reads "flight", as its most used and most distinctive word.
+    assert name_issue("flight", delays, 29) == "flight"
+    # relabel picks the distinctive phrase without the domain words ("delayed"); a domain word given
+    # anyway gives way to the issue's most used thing.
+    assert name_issue("delayed", delays, 29, domain) == "plane delayed"
+    assert name_issue("flight", delays, 29, domain) == "plane"
+    # A phrase holding the domain word still names the issue.
+    assert name_issue("flight delayed", delays, 29, domain) == "flight delayed"
+    # No specific thing shared by enough posts: the domain word carries the lone verb.
+    assert name_issue("delayed", {"flight": 74.0, "delayed": 28.0, "fly": 17.0}, 100, domain) == "flight delayed"
