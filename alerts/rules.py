@@ -8,14 +8,21 @@ incident. `level` is the size that escalation compares against.
 from __future__ import annotations
 
 import math
-import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, literal, select
+from sqlalchemy import Connection
 
+from alerts.queries import (
+    cascade_spread,
+    complaints_by_person,
+    first_run_at,
+    issue_label_and_size,
+    last_productive_run_at,
+    latest_runs,
+    negative_cascades,
+)
 from reputation.config import Config, IssueSpikeRule, Severity
 from reputation.issues.granularity import MIN_GROUP
 from reputation.issues.topics import topic_and_issue
@@ -26,8 +33,6 @@ from reputation.replies.threads import customer_threads
 from reputation.spread.prior import shipped
 from reputation.spread.spikes import SpikeParams, detect_volume_spike
 from reputation.store import as_utc
-from reputation.store.queries import enriched_mentions
-from reputation.store.schema import authors, cascades, enrichments, issues, mentions, source_runs, topics
 
 # Only stories with activity this recent are looked at: detection cost follows
 # what is happening, not how much history is stored.
@@ -51,63 +56,13 @@ class Finding:
     marks: dict[str, float] = field(default_factory=dict)
 
 
-def person_of(handle: str) -> str:
-    """The key that matches one person across platforms: the handle without @, case or punctuation."""
-    return re.sub(r"[^a-z0-9]", "", handle.lower())
-
-
 def detractor_posts(connection: Connection, config: Config, now: datetime) -> list[Finding]:
     """Negative posts that reach people: a big audience, a growing cascade or a predicted blow-up."""
     # The brand's own accounts speak for it: never a detractor, never a critic, and
     # their followers are no audience of the complaint they answered.
     owned = OwnedAccounts.from_config(config)
-    not_owned = owned.not_owned()
-    owned_reach = (
-        select(func.coalesce(func.sum(authors.c.followers), 0))
-        .where(
-            owned.clause(),
-            authors.c.key.in_(
-                select(mentions.c.author_key)
-                .join(enrichments, enrichments.c.mention_key == mentions.c.key)
-                .where(enrichments.c.cascade_key == cascades.c.root_key)
-            ),
-        )
-        .scalar_subquery()
-        if owned.brands
-        else literal(0)
-    )
-    loudest_critic = (
-        select(func.max(authors.c.followers))
-        .select_from(enriched_mentions())
-        .where(enrichments.c.cascade_key == cascades.c.root_key, enrichments.c.sentiment == "negative", not_owned)
-        .scalar_subquery()
-    )
-    query = (
-        select(
-            cascades,
-            mentions.c.text,
-            mentions.c.url,
-            mentions.c.author_key,
-            mentions.c.created_at,
-            authors.c.handle,
-            authors.c.followers,
-            enrichments.c.compound,
-            enrichments.c.needs_help,
-            enrichments.c.intents,
-            enrichments.c.issue_id,
-            issues.c.label.label("issue_label"),
-            issues.c.size.label("issue_size"),
-            topics.c.label.label("topic_label"),
-            loudest_critic.label("loudest_critic"),
-            owned_reach.label("owned_reach"),
-        )
-        .select_from(cascades.join(enriched_mentions(), mentions.c.key == cascades.c.root_key))
-        .outerjoin(issues, issues.c.id == enrichments.c.issue_id)
-        .outerjoin(topics, topics.c.id == issues.c.topic_id)
-        .where(cascades.c.last_event_at >= now - ACTIVE_WINDOW, enrichments.c.sentiment == "negative", not_owned)
-    )
     findings = []
-    for row in connection.execute(query):
+    for row in negative_cascades(connection, owned, now - ACTIVE_WINDOW):
         rule = config.detractor_rule(row.brand)
         # An uncertain forecast counts only with its low end: it must not raise a blow-up alert.
         predicted = (row.predicted_low if row.prediction_uncertain else row.predicted_final) or 0.0
@@ -171,49 +126,6 @@ def detractor_posts(connection: Connection, config: Config, now: datetime) -> li
             )
         )
     return findings
-
-
-def complaints_by_person(
-    connection: Connection,
-    start: datetime,
-    end: datetime | None = None,
-    brand: str | None = None,
-    owned: OwnedAccounts | None = None,
-) -> dict[tuple[str | None, str], list[Any]]:
-    """Negative original posts since `start` (before `end`), oldest first, per (brand, person).
-
-    The repeat-complainer rule and the digest both count from here, so they agree.
-    """
-    query = (
-        select(
-            mentions.c.key,
-            mentions.c.brand,
-            mentions.c.platform,
-            mentions.c.created_at,
-            mentions.c.text,
-            mentions.c.url,
-            mentions.c.author_key,
-            authors.c.handle,
-            enrichments.c.cascade_key,
-        )
-        .select_from(enriched_mentions())
-        .where(
-            mentions.c.created_at >= start,
-            enrichments.c.sentiment == "negative",
-            mentions.c.kind != "reshare",
-        )
-        .order_by(mentions.c.created_at, mentions.c.key)
-    )
-    if end is not None:
-        query = query.where(mentions.c.created_at < end)
-    if brand is not None:
-        query = query.where(mentions.c.brand == brand)
-    if owned is not None and owned.brands:
-        query = query.where(owned.not_owned())  # the brand's own posts are no complaint
-    by_person: dict[tuple[str | None, str], list[Any]] = defaultdict(list)
-    for row in connection.execute(query):
-        by_person[(row.brand, person_of(row.handle) or row.author_key)].append(row)
-    return by_person
 
 
 def repeat_complainers(connection: Connection, config: Config, now: datetime) -> list[Finding]:
@@ -345,12 +257,7 @@ def collection_gaps(connection: Connection, config: Config, now: datetime) -> li
         return []
     findings = []
     for source in (source for source in config.sources if source.enabled):
-        runs = connection.execute(
-            select(source_runs.c.error, source_runs.c.started_at)
-            .where(source_runs.c.source == source.name)
-            .order_by(source_runs.c.started_at.desc(), source_runs.c.id.desc())
-            .limit(rule.failed_runs)
-        ).all()
+        runs = latest_runs(connection, source.name, rule.failed_runs)
         if len(runs) >= rule.failed_runs and all(run.error for run in runs):
             findings.append(
                 _gap(
@@ -365,14 +272,8 @@ def collection_gaps(connection: Connection, config: Config, now: datetime) -> li
         if source.silent_hours is None:
             continue
         window = timedelta(hours=source.silent_hours)
-        first_run = connection.scalar(
-            select(func.min(source_runs.c.started_at)).where(source_runs.c.source == source.name)
-        )
-        last_new = connection.scalar(
-            select(func.max(source_runs.c.started_at)).where(
-                source_runs.c.source == source.name, source_runs.c.stored > 0
-            )
-        )
+        first_run = first_run_at(connection, [source.name])
+        last_new = last_productive_run_at(connection, source.name)
         if first_run is None or as_utc(first_run) > now - window:
             continue  # too young to call it silent
         if last_new is None or as_utc(last_new) < now - window:
@@ -428,9 +329,7 @@ def unanswered_complaints(connection: Connection, config: Config, now: datetime)
                 continue
             if rule.require_needs_help and not any(post.needs_help for post in thread.posts):
                 continue
-            spread = connection.execute(
-                select(cascades.c.size, cascades.c.reach).where(cascades.c.root_key == thread.conversation)
-            ).first()
+            spread = cascade_spread(connection, thread.conversation)
             severity = rule.severity
             if (thread.followers or 0) >= detractor.influencer_followers:
                 severity = Severity.CRITICAL
@@ -445,9 +344,7 @@ def unanswered_complaints(connection: Connection, config: Config, now: datetime)
             if sla is None or waited < sla:
                 continue
             first = thread.first
-            issue = connection.execute(
-                select(issues.c.label, issues.c.size).where(issues.c.id == thread.issue_id)
-            ).first()
+            issue = issue_label_and_size(connection, thread.issue_id)
             findings.append(
                 Finding(
                     story_key=f"unanswered:{thread.key}",

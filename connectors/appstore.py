@@ -27,7 +27,8 @@ is unknown (None): the storefront says where, not in what language; `raw` is the
 feed entry plus `country`. The public feed carries no developer responses, so
 `raw["owner_reply"]` is never set: answered reviews cannot be told apart here.
 
-The cursor, per storefront (`{"us": {"since": ..., "seen": {...}}}`): `seen`
+The cursor, per storefront, is the kit's `Watermark` with its mark stored flat
+(`{"us": {"since": ..., "seen": {...}}}`, the shape it has always had): `seen`
 maps each review id read to the `updated` time of the version read, and
 `since` is the newest `updated` of the last complete scan. A scan reads pages
 until it meets a review older than `since` minus `lookback_hours` (48 by
@@ -64,7 +65,7 @@ import requests
 from connectors.errors import AuthenticationFailed, BadResponse, ConnectorError
 from connectors.html import html_to_text
 from connectors.http import HttpClient
-from connectors.kit import utc
+from connectors.kit import Watermark, WatermarkLayout, utc
 from connectors.retry import RetryPolicy
 from reputation.connector import SourceSettings
 from reputation.models import Author, FetchedBatch, Kind, Mention, Metrics
@@ -103,30 +104,55 @@ class _AppleHttp(HttpClient):
 
 
 @dataclass(frozen=True)
-class _Cursor:
-    """One storefront's cursor: `since` (newest `updated` of the last complete scan) and `seen` (id -> updated)."""
+class _Mark:
+    """What a storefront's scans leave: `at` (newest `updated` of the last complete scan) and `seen` (id -> updated).
 
-    since: str | None = None
+    Stored flat, as `{"since": <at>, "seen": {...}}`. `seen` is a record of what
+    has been yielded, not a position: a scan stopped halfway may grow it (what it
+    holds is stored with the same batch), while only a complete scan moves `at`.
+    """
+
+    at: str | None = None
     seen: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_state(cls, state: Any) -> _Cursor:
+    def read(cls, state: Any) -> _Mark:
         if not isinstance(state, Mapping):
             return cls()
-        since = state.get("since")
         seen = state.get("seen")
         stamps = {str(rid): _stamp(at) for rid, at in seen.items()} if isinstance(seen, Mapping) else {}
-        return cls(since=_stamp(since), seen={rid: at for rid, at in stamps.items() if at is not None})
+        return cls(at=_stamp(state.get("since")), seen={rid: at for rid, at in stamps.items() if at is not None})
 
-    def to_state(self) -> dict[str, Any]:
+    def write(self) -> dict[str, Any]:
         state: dict[str, Any] = {"seen": dict(self.seen)}
-        if self.since is not None:
-            state["since"] = self.since
+        if self.at is not None:
+            state["since"] = self.at
         return state
 
     def floor(self, lookback: timedelta) -> str | None:
         """Reviews updated before this are older than anything a scan still has to read."""
-        return None if self.since is None else _iso(utc(self.since) - lookback)
+        return None if self.at is None else _iso(utc(self.at) - lookback)
+
+
+# A storefront's cursor: only `since` (the mark, its fields at the top of the storefront's state). No scan
+# resumes halfway (page numbers shift as reviews arrive), so it keeps neither `newest` nor `resume`.
+_Cursor = Watermark[_Mark, None]
+_LAYOUT: WatermarkLayout[_Mark, None] = WatermarkLayout(
+    read_mark=_Mark.read,
+    write_mark=_Mark.write,
+    read_resume=lambda _: None,
+    write_resume=lambda _: None,
+    resume_key=None,
+    since_key=None,
+    newest_key=None,
+)
+
+
+def _cursor(state: Any) -> _Cursor:
+    """A storefront's stored state as its cursor; what it cannot read is forgotten (a full look-back scan)."""
+    if not isinstance(state, Mapping):
+        return _Cursor(since=_Mark())
+    return _LAYOUT.read({key: value for key, value in state.items() if key != "in_progress"})
 
 
 def _iso(moment: datetime) -> str:
@@ -181,9 +207,9 @@ class AppStoreConnector:
             remaining = None if self.limit is None else self.limit - taken
             if remaining is not None and remaining <= 0:
                 return
-            scan = self._scan(app_id, country, _Cursor.from_state(current.get(country)), remaining, query)
+            scan = self._scan(app_id, country, _cursor(current.get(country)), remaining, query)
             for read, after in scan:
-                current[country] = after.to_state()
+                current[country] = _LAYOUT.write(after)
                 taken += len(read.mentions) + len(read.problems)
                 yield FetchedBatch(
                     mentions=read.mentions, state=dict(current), problems=read.problems, degraded=read.undated
@@ -193,8 +219,9 @@ class AppStoreConnector:
         self, app_id: str, country: str, cursor: _Cursor, limit: int | None, query: str
     ) -> Iterator[tuple[_Read, _Cursor]]:
         """Pages of one storefront's new and edited reviews, each with the cursor valid once they are stored."""
-        floor = cursor.floor(self.lookback)
-        seen = dict(cursor.seen)
+        mark = cursor.since or _Mark()
+        floor = mark.floor(self.lookback)
+        seen = dict(mark.seen)
         taken = 0
         number = 1
         fetched_at = _iso(datetime.now(UTC))
@@ -211,9 +238,9 @@ class AppStoreConnector:
                 or following is None
                 or number >= min(page.last_page or MAX_PAGES, MAX_PAGES)
             ):
-                yield read, self._completed(cursor, seen)
+                yield read, self._completed(mark, seen)
                 return
-            yield read, _Cursor(since=cursor.since, seen=_pruned(seen, floor))
+            yield read, _Cursor(since=_Mark(at=mark.at, seen=_pruned(seen, floor)))
             if following <= number:
                 raise BadResponse(
                     f"{PLATFORM_NAME} {country}: page {number} names page {following} as the next; stopped paging"
@@ -223,10 +250,10 @@ class AppStoreConnector:
                 return
             number = following
 
-    def _completed(self, cursor: _Cursor, seen: dict[str, str]) -> _Cursor:
+    def _completed(self, mark: _Mark, seen: dict[str, str]) -> _Cursor:
         """The cursor once a scan is complete: `since` moves to the newest review read."""
-        newest = max([cursor.since or "", *seen.values()]) or None
-        return _Cursor(since=newest, seen=_pruned(seen, _Cursor(since=newest).floor(self.lookback)))
+        newest = max([mark.at or "", *seen.values()]) or None
+        return _Cursor().completed(_Mark(at=newest, seen=_pruned(seen, _Mark(at=newest).floor(self.lookback))))
 
     def _page(self, app_id: str, country: str, number: int) -> _Page:
         url = f"{self.root}/{country}/rss/customerreviews/page={number}/id={app_id}/sortby=mostrecent/json"

@@ -22,7 +22,8 @@ on one can be tested on another.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -114,6 +115,37 @@ def simulate_regime(name: str, count: int, seed: int) -> Simulated:
     p0 = m0 / mean_mark
     root_marks = mean_mark * 10 ** _uniform(rng, regime.root_boost, count)
 
+    grown = branch(
+        rng,
+        p0,
+        tau,
+        root_marks,
+        delays=lambda child_seg: kernel_delays(rng, s0[child_seg], theta[child_seg], child_seg.size),
+        follower_marks=lambda seg: rng.lognormal(math.log(100.0), sigma[seg]),
+    )
+    return grown if regime.marks_known else replace(grown, marks=np.ones(grown.marks.size))
+
+
+def branch(
+    rng: np.random.Generator,
+    p0: FloatArray,
+    tau: FloatArray,
+    root_marks: FloatArray,
+    *,
+    delays: Callable[[IntArray], FloatArray],
+    follower_marks: Callable[[IntArray], FloatArray],
+    horizon: float = HORIZON_SECONDS,
+) -> Simulated:
+    """Grow cascades from their roots (time 0, `root_marks` followers) generation by generation, all at once.
+
+    Cascade ``c``'s event with ``n`` followers begets Poisson(``p0[c] * n``)
+    children, each after ``delays(child cascades)`` and kept with probability
+    ``exp(-t / tau[c])`` if before `horizon`; ``follower_marks(cascades)`` gives
+    the new events' followers. A cascade reaching ``MAX_EVENTS`` stops growing
+    (``truncated``). The random draws come in the same order every generation, so
+    a seed gives the same cascades to every caller.
+    """
+    count = p0.size
     seg_parts, time_parts, mark_parts = [np.arange(count)], [np.zeros(count)], [root_marks]
     sizes = np.zeros(count, dtype=np.int64)
     truncated = np.zeros(count, dtype=bool)
@@ -121,28 +153,32 @@ def simulate_regime(name: str, count: int, seed: int) -> Simulated:
     while seg.size:
         children = rng.poisson(p0[seg] * marks)
         child_seg = np.repeat(seg, children)
-        child_time = np.repeat(times, children) + _delays(rng, s0[child_seg], theta[child_seg])
-        alive = (child_time <= HORIZON_SECONDS) & (rng.random(child_seg.size) < np.exp(-child_time / tau[child_seg]))
+        child_time = np.repeat(times, children) + delays(child_seg)
+        alive = (child_time <= horizon) & (rng.random(child_seg.size) < np.exp(-child_time / tau[child_seg]))
         child_seg, child_time = child_seg[alive], child_time[alive]
         sizes += np.bincount(child_seg, minlength=count)
         truncated |= sizes >= MAX_EVENTS
         go_on = ~truncated[child_seg]
         seg, times = child_seg[go_on], child_time[go_on]
-        marks = rng.lognormal(math.log(100.0), sigma[seg])
+        marks = follower_marks(seg)
         seg_parts.append(seg)
         time_parts.append(times)
         mark_parts.append(marks)
     all_seg = np.concatenate(seg_parts)
     all_times = np.concatenate(time_parts)
     order = np.lexsort((all_times, all_seg))  # the root (time 0, first part) stays first
-    shown = np.concatenate(mark_parts)[order] if regime.marks_known else np.ones(all_seg.size)
     lengths = np.bincount(all_seg, minlength=count).astype(np.int64)
-    return Simulated(times=all_times[order], marks=shown, lengths=lengths, final=lengths - 1, truncated=truncated)
+    return Simulated(
+        times=all_times[order],
+        marks=np.concatenate(mark_parts)[order],
+        lengths=lengths,
+        final=lengths - 1,
+        truncated=truncated,
+    )
 
 
-def _delays(rng: np.random.Generator, s0: FloatArray, theta: FloatArray) -> FloatArray:
-    """Kernel draws: uniform on (0, s0] with mass theta / (1 + theta), Pareto beyond."""
-    size = s0.size
+def kernel_delays(rng: np.random.Generator, s0: FloatArray | float, theta: FloatArray | float, size: int) -> FloatArray:
+    """Kernel draws: uniform on (0, s0] with mass theta / (1 + theta), Pareto beyond (per event or one for all)."""
     flat = rng.random(size) < theta / (1.0 + theta)
     uniform = rng.random(size) * s0
     pareto = s0 * (1.0 - rng.random(size)) ** (-1.0 / theta)

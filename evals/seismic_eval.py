@@ -45,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
+from evals.cascade_sim import HORIZON_SECONDS, MAX_EVENTS, Simulated, branch, kernel_delays
 from reputation.spread.seismic import (
     DEFAULT_PARAMS,
     BatchPrediction,
@@ -63,8 +64,7 @@ EXAMPLE_FINAL = 15_562
 HOURS = (1, 2, 6)
 SEED = 20150810
 CASCADES = 2000
-HORIZON = 30 * 86400.0
-MAX_EVENTS = 100_000
+HORIZON = HORIZON_SECONDS
 MIN_FINAL = 20
 MARK_MEDIAN, MARK_SIGMA = 100.0, 1.6
 
@@ -75,27 +75,6 @@ GRID: dict[str, list[float]] = {
     "prior_strength": [0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0],
     "max_window_seconds": [1800.0, 3600.0, 2 * 3600.0, 4 * 3600.0, 8 * 3600.0],
 }
-
-
-NDBool = np.ndarray[tuple[int], np.dtype[np.bool_]]
-
-
-@dataclass(frozen=True)
-class Simulated:
-    times: FloatArray  # flat, root first in each cascade
-    marks: FloatArray
-    lengths: IntArray
-    final: IntArray  # reshares by the horizon, root excluded
-    truncated: NDBool
-
-
-def _delays(rng: np.random.Generator, size: int, params: SeismicParams) -> FloatArray:
-    """Draws from the kernel: uniform on (0, s0] with its mass theta/(1+theta), Pareto beyond."""
-    s0, theta = params.s0_seconds, params.theta
-    flat = rng.random(size) < theta / (1.0 + theta)
-    uniform = rng.random(size) * s0
-    pareto = s0 * (1.0 - rng.random(size)) ** (-1.0 / theta)
-    return np.where(flat, uniform, pareto)
 
 
 MARK_MEAN = MARK_MEDIAN * math.exp(MARK_SIGMA**2 / 2)
@@ -129,36 +108,14 @@ def simulate(
         tau = np.full(count, decay_seconds)
     root_marks = MARK_MEAN * 10 ** rng.uniform(0.5, 3.0, count)
 
-    seg_parts = [np.arange(count)]
-    time_parts = [np.zeros(count)]
-    mark_parts = [root_marks]
-    sizes = np.zeros(count, dtype=np.int64)
-    truncated = np.zeros(count, dtype=bool)
-    seg, times, marks = seg_parts[0], time_parts[0], mark_parts[0]
-    while seg.size:
-        children = rng.poisson(p0[seg] * marks)
-        child_seg = np.repeat(seg, children)
-        child_time = np.repeat(times, children) + _delays(rng, int(children.sum()), params)
-        alive = (child_time <= horizon) & (rng.random(child_seg.size) < np.exp(-child_time / tau[child_seg]))
-        child_seg, child_time = child_seg[alive], child_time[alive]
-        sizes += np.bincount(child_seg, minlength=count)
-        truncated |= sizes >= MAX_EVENTS
-        go_on = ~truncated[child_seg]
-        seg, times = child_seg[go_on], child_time[go_on]
-        marks = rng.lognormal(math.log(MARK_MEDIAN), MARK_SIGMA, seg.size)
-        seg_parts.append(seg)
-        time_parts.append(times)
-        mark_parts.append(marks)
-    all_seg = np.concatenate(seg_parts)
-    all_times = np.concatenate(time_parts)
-    order = np.lexsort((all_times, all_seg))  # root (time 0, first part) stays first
-    lengths = np.bincount(all_seg, minlength=count).astype(np.int64)
-    return Simulated(
-        times=all_times[order],
-        marks=np.concatenate(mark_parts)[order],
-        lengths=lengths,
-        final=lengths - 1,
-        truncated=truncated,
+    return branch(
+        rng,
+        p0,
+        tau,
+        root_marks,
+        delays=lambda child_seg: kernel_delays(rng, params.s0_seconds, params.theta, child_seg.size),
+        follower_marks=lambda seg: rng.lognormal(math.log(MARK_MEDIAN), MARK_SIGMA, seg.size),
+        horizon=horizon,
     )
 
 
@@ -235,12 +192,20 @@ def calibrate(
     return best, best_value
 
 
-def _example() -> None:
-    print(f"Example cascade {EXAMPLE} (true final size {EXAMPLE_FINAL:,}):")
+def example_cascade() -> FloatArray | None:
+    """The example tweet cascade, one row per event (seconds since the post, followers); None if absent."""
     if not EXAMPLE.exists():
         print("  file not found; skipped")
+        return None
+    data: FloatArray = np.loadtxt(EXAMPLE, delimiter=",", skiprows=1, ndmin=2)
+    return data
+
+
+def _example() -> None:
+    print(f"Example cascade {EXAMPLE} (true final size {EXAMPLE_FINAL:,}):")
+    data = example_cascade()
+    if data is None:
         return
-    data = np.loadtxt(EXAMPLE, delimiter=",", skiprows=1, ndmin=2)
     for hours in HOURS:
         result = predict(data[:, 0].tolist(), data[:, 1].tolist(), hours * 3600.0)
         error = (result.predicted_final - EXAMPLE_FINAL) / EXAMPLE_FINAL

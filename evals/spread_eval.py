@@ -19,18 +19,16 @@ example tweet cascade (``../shared/data/cascades``, read in place, 15,562 reshar
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 
 from evals.cascade_sim import REGIMES, Simulated
+from evals.seismic_eval import EXAMPLE_FINAL, example_cascade
 from evals.spread_prior import AGES_HOURS, MIN_FINAL, merge, recent_shares, samples_at, split
 from reputation.spread.forecast import forecast
 from reputation.spread.prior import Prior, fit, recent_share, shipped
 from reputation.spread.seismic import predict, predict_flat
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "cascades" / "seismic_example_cascade.csv"
-EXAMPLE_FINAL = 15_562
 SCORED_HOURS = (1.0, 2.0, 6.0)
 
 
@@ -67,10 +65,9 @@ def _row(label: str, hours: float, s: dict[str, float]) -> str:
 
 def _example(prior: Prior) -> None:
     print(f"\nSEISMIC example cascade (true final {EXAMPLE_FINAL:,} reshares):")
-    if not EXAMPLE.exists():
-        print("  file not found; skipped")
+    data = example_cascade()
+    if data is None:
         return
-    data = np.loadtxt(EXAMPLE, delimiter=",", skiprows=1, ndmin=2)
     for hours in SCORED_HOURS:
         seismic = predict(data[:, 0].tolist(), data[:, 1].tolist(), hours * 3600.0)
         obs = np.array([float(seismic.observed)])

@@ -14,20 +14,27 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select, true
+from sqlalchemy import Connection
 
 from alerts.digest.operations import incidents, source_health, undelivered_alerts
 from alerts.digest.records import BrandDigest, Complainer, Criteria, DayVolume, IssueLine, SpreadLine
 from alerts.digest.responses import response_summary
-from alerts.rules import complaints_by_person, issue_spike_params, person_of
+from alerts.queries import (
+    brand_posts,
+    cascades_grown,
+    complaints_by_person,
+    first_mention_at,
+    first_run_at,
+    issues_with_topics,
+    person_of,
+)
+from alerts.rules import issue_spike_params
 from reputation.config import BrandConfig, Config
 from reputation.issues.granularity import MIN_GROUP
 from reputation.issues.topics import topic_and_issue
 from reputation.issues.trends import TrendParams, assess_issue, brand_baseline
 from reputation.replies.owned import OwnedAccounts
 from reputation.store import as_utc
-from reputation.store.queries import enriched_mentions
-from reputation.store.schema import authors, cascades, enrichments, issues, mentions, source_runs, topics
 from reputation.wording import snippet
 
 TOP_ISSUES = 8
@@ -58,20 +65,7 @@ def build_brand_digest(
     sources = [s for s in config.sources if not s.brands or brand.name in s.brands]
     since = _monitoring_since(connection, brand, [s.name for s in sources])
 
-    rows = connection.execute(
-        select(
-            mentions.c.key,
-            mentions.c.text,
-            mentions.c.created_at,
-            mentions.c.author_key,
-            authors.c.handle,
-            enrichments.c.sentiment,
-            enrichments.c.compound,
-            enrichments.c.issue_id,
-        )
-        .select_from(enriched_mentions(enrichment="outer"))
-        .where(mentions.c.brand == brand.name, mentions.c.created_at >= fetch_start, mentions.c.created_at < day_end)
-    ).all()
+    rows = brand_posts(connection, brand.name, fetch_start, day_end)
     local_day = {row.key: as_utc(row.created_at).astimezone(brand.zone).date() for row in rows}
     volumes = {d: DayVolume(d, monitored=since is not None and d >= since) for d in days}
     unanalysed = 0
@@ -128,12 +122,8 @@ def build_brand_digest(
 
 def _monitoring_since(connection: Connection, brand: BrandConfig, source_names: list[str]) -> date | None:
     """The brand's first local day with data: its first mention or its sources' first run."""
-    first_mention = connection.scalar(select(func.min(mentions.c.created_at)).where(mentions.c.brand == brand.name))
-    first_run = (
-        connection.scalar(select(func.min(source_runs.c.started_at)).where(source_runs.c.source.in_(source_names)))
-        if source_names
-        else None
-    )
+    first_mention = first_mention_at(connection, brand.name)
+    first_run = first_run_at(connection, source_names)
     known = [as_utc(value) for value in (first_mention, first_run) if value is not None]
     return min(known).astimezone(brand.zone).date() if known else None
 
@@ -158,12 +148,7 @@ def _issue_lines(
                 today_rows[row.issue_id].append(row)
     if not today_rows:
         return []
-    found = connection.execute(
-        select(issues, topics.c.label.label("topic_label"))
-        .outerjoin(topics, topics.c.id == issues.c.topic_id)
-        .where(issues.c.id.in_(list(today_rows)))
-    )
-    meta = {row.id: row for row in found}
+    meta = issues_with_topics(connection, list(today_rows))
     # Complaints with too few alike to make an issue wait unsorted: counted, never shown as issues of one.
     unsorted = [i for i in today_rows if i in meta and meta[i].size < MIN_GROUP and not meta[i].label_locked]
     digest.unsorted = sum(len(today_rows.pop(issue_id)) for issue_id in unsorted)
@@ -226,30 +211,7 @@ def _spreading(
 
     The brand's own posts are left out: its statement drawing replies is not a story spreading.
     """
-    grew = (
-        select(enrichments.c.cascade_key.label("root_key"), func.count().label("events"))
-        .select_from(enriched_mentions(author=None))
-        .where(
-            mentions.c.brand == brand,
-            mentions.c.created_at >= day_start,
-            mentions.c.created_at < day_end,
-            enrichments.c.cascade_key != mentions.c.key,
-        )
-        .group_by(enrichments.c.cascade_key)
-        .subquery()
-    )
-    rows = connection.execute(
-        select(cascades, grew.c.events, mentions.c.text, mentions.c.url, authors.c.handle)
-        .join(grew, grew.c.root_key == cascades.c.root_key)
-        .outerjoin(enriched_mentions(enrichment=None, author="outer"), mentions.c.key == cascades.c.root_key)
-        .where(
-            cascades.c.brand == brand,
-            cascades.c.size > 0,
-            or_(authors.c.key.is_(None), owned.not_owned() if owned is not None else true()),
-        )
-        .order_by(cascades.c.size.desc(), cascades.c.root_key)
-        .limit(TOP_CASCADES)
-    ).all()
+    rows = cascades_grown(connection, brand, day_start, day_end, TOP_CASCADES, owned)
     return [
         SpreadLine(
             platform=row.platform,

@@ -20,7 +20,7 @@ import itertools
 import logging
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from importlib import resources
 from importlib.util import find_spec
@@ -119,6 +119,28 @@ def _valid_utf8(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
+def padded_batches(
+    tokenizer: Any, texts: Sequence[str], batch_size: int
+) -> Iterator[tuple[list[int], npt.NDArray[np.int64], Matrix]]:
+    """The texts tokenized, in batches: (their rows in `texts`, token ids, attention mask), zero-padded.
+
+    Texts are sorted by length so a batch pads little; both MiniLM embedders
+    (the numpy forward pass and onnxruntime) feed their model from here.
+    """
+    encodings = tokenizer.encode_batch([_valid_utf8(text) for text in texts])
+    order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+    for start in range(0, len(order), batch_size):
+        chunk = order[start : start + batch_size]
+        width = max(len(encodings[i].ids) for i in chunk)
+        ids = np.zeros((len(chunk), width), dtype=np.int64)
+        mask = np.zeros((len(chunk), width), dtype=np.float32)
+        for row, i in enumerate(chunk):
+            tokens = encodings[i].ids
+            ids[row, : len(tokens)] = tokens
+            mask[row, : len(tokens)] = 1.0
+        yield chunk, ids, mask
+
+
 def minilm_available() -> bool:
     return find_spec(MINILM_PACKAGE) is not None
 
@@ -196,18 +218,7 @@ class MiniLMEmbedder:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return out
-        encodings = self._tokenizer.encode_batch([_valid_utf8(text) for text in texts])
-        # Sort by length so a batch pads little.
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start : start + self.batch_size]
-            width = max(len(encodings[i].ids) for i in chunk)
-            ids = np.zeros((len(chunk), width), dtype=np.int64)
-            mask = np.zeros((len(chunk), width), dtype=np.float32)
-            for row, i in enumerate(chunk):
-                tokens = encodings[i].ids
-                ids[row, : len(tokens)] = tokens
-                mask[row, : len(tokens)] = 1.0
+        for chunk, ids, mask in padded_batches(self._tokenizer, texts, self.batch_size):
             out[chunk] = self._forward(ids, mask)
         return normalise_rows(out)
 

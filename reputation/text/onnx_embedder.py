@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from reputation.text.embeddings import EmbeddingError, Matrix, _load_tokenizer, _valid_utf8, normalise_rows
+from reputation.text.embeddings import EmbeddingError, Matrix, _load_tokenizer, normalise_rows, padded_batches
 
 MODEL_PATH = Path(__file__).with_name("minilm-int8.onnx")
 # sha256 of MODEL_PATH as written by `python -m evals.build_minilm_onnx`.
@@ -92,16 +92,6 @@ class OnnxMiniLMEmbedder:
 
     def _embed_unique(self, texts: list[str]) -> Matrix:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        encodings = self._tokenizer.encode_batch([_valid_utf8(text) for text in texts])
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start : start + self.batch_size]
-            width = max(len(encodings[i].ids) for i in chunk)
-            ids = np.zeros((len(chunk), width), dtype=np.int64)
-            mask = np.zeros((len(chunk), width), dtype=np.float32)
-            for row, i in enumerate(chunk):
-                tokens = encodings[i].ids
-                ids[row, : len(tokens)] = tokens
-                mask[row, : len(tokens)] = 1.0
+        for chunk, ids, mask in padded_batches(self._tokenizer, texts, self.batch_size):
             out[chunk] = self._session.run(["pooled"], {"input_ids": ids, "attention_mask": mask})[0]
         return normalise_rows(out)

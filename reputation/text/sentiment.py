@@ -215,36 +215,36 @@ def _prefixes(pattern: str) -> set[str] | None:
     return heads
 
 
-def _top_level_branches(pattern: str) -> list[str]:
-    branches, depth, begin, index = [], 0, 0, 0
-    while index < len(pattern):
-        char = pattern[index]
-        if char == "\\":
-            index += 1
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
-            branches.append(pattern[begin:index])
-            begin = index + 1
-        index += 1
-    return [*branches, pattern[begin:]]
+def _unescaped(pattern: str) -> Iterator[tuple[int, str, int]]:
+    """Each character of a regex that a backslash does not escape, with the group depth just after it.
 
-
-def _closing_paren(pattern: str) -> int:
+    The one scan behind both splitting a pattern at its top-level `|` and
+    finding where its first group closes.
+    """
     depth, index = 0, 0
     while index < len(pattern):
         char = pattern[index]
         if char == "\\":
-            index += 1
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return index
+            index += 2  # the escaped character is a literal, never a paren or a bar
+            continue
+        depth += (char == "(") - (char == ")")
+        yield index, char, depth
         index += 1
+
+
+def _top_level_branches(pattern: str) -> list[str]:
+    branches, begin = [], 0
+    for index, char, depth in _unescaped(pattern):
+        if char == "|" and depth == 0:
+            branches.append(pattern[begin:index])
+            begin = index + 1
+    return [*branches, pattern[begin:]]
+
+
+def _closing_paren(pattern: str) -> int:
+    for index, char, depth in _unescaped(pattern):
+        if char == ")" and depth == 0:
+            return index
     raise ValueError(f"unbalanced pattern: {pattern}")
 
 

@@ -20,6 +20,18 @@ from tests.fakes.x import FakeX
 from tests.scenario import write_story
 
 TWEETS = 6
+# An ingest run whose third source is broken (a missing file): it fails alone and at once, the steps
+# after it still run, and the run's last task shows the failure. Shared by dag.test() and the scheduler.
+BROKEN_SOURCE_STATES = {
+    ("sources", -1): "success",
+    ("collect", 0): "success",
+    ("collect", 1): "success",
+    ("collect", 2): "failed",
+    ("enrich", -1): "success",
+    ("detect", -1): "success",
+    ("deliver", -1): "success",
+    ("outcome", -1): "upstream_failed",
+}
 
 
 @dataclass

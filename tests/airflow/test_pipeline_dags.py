@@ -12,7 +12,7 @@ import pytest
 from reputation.store import Store
 from reputation.store.mentions import reset_state
 from reputation.store.schema import incidents, mentions, outbox
-from tests.airflow.deployment import TWEETS, Deployment, deployment
+from tests.airflow.deployment import BROKEN_SOURCE_STATES, TWEETS, Deployment, deployment
 from tests.scenario import REPLIES
 
 STORY_ROWS = 1 + REPLIES + 3 + 2  # as in tests/integration/test_pipeline.py
@@ -57,16 +57,7 @@ def test_ingest_stores_alerts_and_delivers_once_and_a_rerun_changes_nothing(
     # One mapped task per enabled source; the broken one fails alone, at once (a missing file is not
     # worth retrying), and the steps after it still run; the run itself ends failed, as it should show.
     assert outcome == "failed"
-    assert first == {
-        ("sources", -1): "success",
-        ("collect", 0): "success",
-        ("collect", 1): "success",
-        ("collect", 2): "failed",
-        ("enrich", -1): "success",
-        ("detect", -1): "success",
-        ("deliver", -1): "success",
-        ("outcome", -1): "upstream_failed",
-    }
+    assert first == BROKEN_SOURCE_STATES
     assert deployed.count(mentions, mentions.c.source == "x") == TWEETS
     assert deployed.count(mentions, mentions.c.source == "story") == STORY_ROWS
     alerted = deployed.count(incidents)

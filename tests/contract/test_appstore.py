@@ -118,6 +118,23 @@ def test_the_cursor_keeps_only_what_the_look_back_can_still_meet(fake: FakeAppSt
     assert old.review_id not in state["us"]["seen"]
 
 
+def test_a_cursor_stored_as_json_by_an_earlier_run_is_read_and_kept_in_its_shape(fake: FakeAppStore) -> None:
+    old, recent = fake.post(), fake.post()
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    # The shape every earlier version stored, written by hand: one review seen, the other not.
+    stored = {"us": {"since": old.updated.strftime(stamp), "seen": {old.review_id: old.updated.strftime(stamp)}}}
+    mentions, problems, state = fetch(fake, stored)
+    assert [m.native_id for m in mentions] == [recent.native_id] and problems == []
+    assert state == {
+        "us": {
+            "since": recent.updated.strftime(stamp),
+            "seen": {recent.review_id: recent.updated.strftime(stamp), old.review_id: old.updated.strftime(stamp)},
+        }
+    }
+    garbled = {"us": {"since": "not a time", "seen": ["not", "a", "map"], "in_progress": 7}}
+    assert sorted(m.native_id for m in fetch(fake, garbled)[0]) == sorted([old.native_id, recent.native_id])
+
+
 def test_storefronts_have_their_own_feed_and_cursor(fake: FakeAppStore) -> None:
     us = fake.post("us")
     gb = fake.post("gb", review_id=us.review_id, author="Marisol P")  # even a clashing id stays apart

@@ -15,9 +15,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.serving import serving
 
 BOT_TOKEN = "xoxb-test-0000-token"
 
@@ -156,14 +158,7 @@ def _handler(receiver: SlackReceiver) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def slack_receiver() -> Iterator[SlackReceiver]:
     receiver = SlackReceiver()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    receiver.url = f"{base}/services/T000/B000/XXXX"
-    receiver.api_url = f"{base}/api/"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(receiver)) as base:
+        receiver.url = f"{base}/services/T000/B000/XXXX"
+        receiver.api_url = f"{base}/api/"
         yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -17,9 +17,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.serving import serving
 
 EMAIL = "agent@voltmart.example"
 TOKEN = "zd-test-token-0000"
@@ -187,12 +189,5 @@ def _handler(fake: FakeZendesk) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def running_zendesk() -> Iterator[FakeZendesk]:
     fake = FakeZendesk()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(fake)) as fake.url:
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -17,8 +17,9 @@ from reputation.alerting import load_alerting
 from reputation.config import Config, Route
 from reputation.pipeline import run_cycle, utcnow
 from reputation.store import Store
-from reputation.store.schema import incidents, outbox
+from reputation.store.schema import outbox
 from tests.conftest import make_config
+from tests.factories import queue_alerts
 from tests.fakes.slack import SlackReceiver, slack_receiver
 from tests.scenario import write_story
 
@@ -103,35 +104,7 @@ def test_two_workers_send_each_alert_once(database_url: str, monkeypatch: pytest
     setup = Store.open(database_url)
     now = utcnow()
     with setup.transaction() as connection:
-        incident_id = connection.execute(
-            incidents.insert().values(
-                story_key="s",
-                rule="detractor",
-                severity=3,
-                status="open",
-                title="t",
-                level=1,
-                details={},
-                opened_at=now,
-                first_seen_at=now,
-                updated_at=now,
-            )
-        ).inserted_primary_key[0]
-        connection.execute(
-            outbox.insert(),
-            [
-                {
-                    "dedup_key": f"k{i}",
-                    "incident_id": incident_id,
-                    "route": "default",
-                    "created_at": now,
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "payload": {"text": f"alert {i}", "blocks": []},
-                }
-                for i in range(40)
-            ],
-        )
+        queue_alerts(connection, 40, now)
     config = make_config()
     with slack_receiver() as slack:
         slack.delay_seconds = 0.01

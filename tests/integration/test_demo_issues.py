@@ -5,24 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, select
-from typer.testing import CliRunner
 
-from reputation.cli.app import app
 from reputation.issues.granularity import MIN_GROUP
 from reputation.issues.naming import is_fragment
 from reputation.store.schema import enrichments, issues, mentions, topics
 
 MAIN_DETRACTOR = "battery swelled and started smoking on my desk"
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    workdir = tmp_path_factory.mktemp("demo")
-    result = CliRunner().invoke(app, ["demo", "--workdir", str(workdir)], env={"SLACK_WEBHOOK_URL": ""})
-    assert result.exit_code == 0, result.output
-    return workdir
 
 
 def _members(workdir: Path) -> dict[str, list[str]]:

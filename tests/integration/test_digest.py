@@ -411,6 +411,18 @@ def test_page_and_slack_summary_escape_everything_from_the_internet(world: World
     assert "<script" not in html and "&lt;script&gt;" in html and "&lt;!channel&gt;" in html
 
 
+def sending_env(slack_url: str, smtp_host: str, smtp_port: int, recipients: str) -> dict[str, str]:
+    """The settings that send the digest to the local Slack and (plain, no STARTTLS) SMTP fakes."""
+    return {
+        "SLACK_WEBHOOK_URL": slack_url,
+        "REPUTATION_SMTP_HOST": smtp_host,
+        "REPUTATION_SMTP_PORT": str(smtp_port),
+        "REPUTATION_SMTP_STARTTLS": "false",
+        "REPUTATION_SMTP_FROM": "digest@voltmart.example",
+        "REPUTATION_DIGEST_TO": recipients,
+    }
+
+
 def test_send_posts_to_slack_and_mails_the_page(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -422,14 +434,7 @@ def test_send_posts_to_slack_and_mails_the_page(
     )
     output = tmp_path / "out" / "digest.html"
     with slack_receiver() as slack, smtp_receiver() as smtp:
-        env = {
-            "SLACK_WEBHOOK_URL": slack.url,
-            "REPUTATION_SMTP_HOST": smtp.host,
-            "REPUTATION_SMTP_PORT": str(smtp.port),
-            "REPUTATION_SMTP_STARTTLS": "false",
-            "REPUTATION_SMTP_FROM": "digest@voltmart.example",
-            "REPUTATION_DIGEST_TO": "cx-lead@voltmart.example, support@voltmart.example",
-        }
+        env = sending_env(slack.url, smtp.host, smtp.port, "cx-lead@voltmart.example, support@voltmart.example")
         with caplog.at_level(logging.INFO, logger="alerts.digest"):
             write_digest(world.store, config, day=world.story_day, brand=None, output=output, env=env)
     (message,) = slack.messages
@@ -514,14 +519,7 @@ def test_send_says_what_it_could_not_send(world: World, tmp_path: Path) -> None:
     waits: list[float] = []
     with slack_receiver() as slack, smtp_receiver(refuse={"gone@voltmart.example"}) as smtp:
         slack.fail_with = [429]  # rate limited once: waits Retry-After, then goes through
-        env = {
-            "SLACK_WEBHOOK_URL": slack.url,
-            "REPUTATION_SMTP_HOST": smtp.host,
-            "REPUTATION_SMTP_PORT": str(smtp.port),
-            "REPUTATION_SMTP_STARTTLS": "false",
-            "REPUTATION_SMTP_FROM": "digest@voltmart.example",
-            "REPUTATION_DIGEST_TO": "cx-lead@voltmart.example,gone@voltmart.example",
-        }
+        env = sending_env(slack.url, smtp.host, smtp.port, "cx-lead@voltmart.example,gone@voltmart.example")
         retried = send_digest(world.config, [digest], html, page, env, sleep=waits.append)
         slack.fail_with = [500, 500, 500]
         down = send_digest(world.config, [digest], html, page, env, sleep=waits.append)
@@ -559,12 +557,8 @@ def test_cli_digest_send(world: World, tmp_path: Path, monkeypatch: pytest.Monke
     assert (tmp_path / "digests" / f"digest-{world.story_day.isoformat()}.html").exists()
 
     with slack_receiver() as slack, smtp_receiver() as smtp:
-        monkeypatch.setenv("SLACK_WEBHOOK_URL", slack.url)
-        monkeypatch.setenv("REPUTATION_SMTP_HOST", smtp.host)
-        monkeypatch.setenv("REPUTATION_SMTP_PORT", str(smtp.port))
-        monkeypatch.setenv("REPUTATION_SMTP_STARTTLS", "false")
-        monkeypatch.setenv("REPUTATION_SMTP_FROM", "digest@voltmart.example")
-        monkeypatch.setenv("REPUTATION_DIGEST_TO", "cx-lead@voltmart.example")
+        for key, value in sending_env(slack.url, smtp.host, smtp.port, "cx-lead@voltmart.example").items():
+            monkeypatch.setenv(key, value)
         result = runner.invoke(
             app,
             ["digest", "--config", str(config_file), "--brand", "Voltmart", "--date", day, "--send"],

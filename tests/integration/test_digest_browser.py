@@ -14,10 +14,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from alerts.digest import build_digests
-from reputation.cli.app import app
 from reputation.config import load_config
 from reputation.store import Store
 
@@ -119,14 +117,6 @@ def probe(chromium: Path, page: Path, workdir: Path, width: int | None) -> dict[
     raw = dom[dom.index(marker) + len(marker) :].split('"', 1)[0].replace("&quot;", '"')
     report: dict[str, object] = json.loads(raw)
     return report
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    workdir = tmp_path_factory.mktemp("demo")
-    result = CliRunner().invoke(app, ["demo", "--workdir", str(workdir)], env={"SLACK_WEBHOOK_URL": ""})
-    assert result.exit_code == 0, result.output
-    return workdir
 
 
 def test_the_demo_digest_in_chromium(chromium: Path, demo: Path, tmp_path: Path) -> None:

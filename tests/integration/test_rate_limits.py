@@ -25,7 +25,7 @@ from reputation.config import Config, Route
 from reputation.store import Store, as_utc
 from reputation.store.schema import incidents, outbox, outbox_routes
 from tests.conftest import make_config
-from tests.factories import BASE_TIME
+from tests.factories import BASE_TIME, queue_alerts
 from tests.fakes.slack import SlackReceiver, slack_receiver
 
 
@@ -33,28 +33,7 @@ def enqueue(store: Store, count: int, now: datetime) -> None:
     with store.transaction() as connection:
         for table in (outbox, outbox_routes, incidents):
             connection.execute(table.delete())
-        incident_id = connection.execute(
-            incidents.insert().values(
-                story_key="s",
-                rule="detractor",
-                severity=3,
-                status="open",
-                title="t",
-                level=1,
-                details={},
-                opened_at=now,
-                first_seen_at=now,
-                updated_at=now,
-            )
-        ).inserted_primary_key[0]
-        connection.execute(
-            outbox.insert(),
-            [
-                {"dedup_key": f"k{i}", "incident_id": incident_id, "route": "default", "created_at": now,
-                 "attempts": 0, "next_attempt_at": now, "payload": {"text": f"alert {i}", "blocks": []}}
-                for i in range(count)
-            ],
-        )  # fmt: skip
+        queue_alerts(connection, count, now)
 
 
 def next_due(store: Store) -> datetime | None:
