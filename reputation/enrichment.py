@@ -65,11 +65,9 @@ class Enricher:
         report = EnrichReport()
         while True:
             with store.transaction() as connection:
-                # No ORDER BY in SQL: with one, a planner may walk the created_at index
-                # through all history to find the few pending rows. A batch is small;
-                # it is put in time order here.
-                # `= true`, not `IS TRUE`: only the former can use the index on PostgreSQL.
-                # Claimed: a second worker skips (PostgreSQL) or waits for (SQLite) these rows.
+                # Claimed: a second worker skips (PostgreSQL) or waits for (SQLite) these rows. The claim
+                # has no ORDER BY (a planner could walk all history for the few pending rows), so the
+                # batch is put in time order here.
                 found = claim_pending(connection, BATCH_SIZE)
                 rows = sorted(found, key=lambda row: as_utc(row.created_at))
                 if not rows:
