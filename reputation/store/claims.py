@@ -27,7 +27,9 @@ def _take_sqlite_write_lock(connection: Connection) -> None:
 
 def claim_pending(connection: Connection, limit: int) -> Sequence[Any]:
     """Up to `limit` pending mentions, held by this transaction until it commits."""
-    # No ORDER BY, and `= true`: see Enricher.run.
+    # No ORDER BY: with one, a planner may walk the created_at index through all history to
+    # find the few pending rows (the caller sorts the batch). `= true`, not `IS TRUE`: only the
+    # former can use the index on PostgreSQL.
     query = select(mentions).where(mentions.c.pending == true()).limit(limit)
     if connection.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
