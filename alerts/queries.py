@@ -166,12 +166,6 @@ def issue_label_and_size(connection: Connection, issue_id: str | None) -> Record
     return connection.execute(select(issues.c.label, issues.c.size).where(issues.c.id == issue_id)).first()
 
 
-def first_mention_at(connection: Connection, brand: str) -> datetime | None:
-    """When the brand's first stored mention was posted (None: it has none)."""
-    found: datetime | None = connection.scalar(select(func.min(mentions.c.created_at)).where(mentions.c.brand == brand))
-    return found
-
-
 def brand_posts(connection: Connection, brand: str, start: datetime, end: datetime) -> Sequence[Record]:
     """The brand's posts created in [start, end), with author handle and, where analysed, sentiment and issue."""
     return connection.execute(

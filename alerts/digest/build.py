@@ -23,7 +23,6 @@ from alerts.queries import (
     brand_posts,
     cascades_grown,
     complaints_by_person,
-    first_mention_at,
     first_run_at,
     issues_with_topics,
     person_of,
@@ -35,6 +34,7 @@ from reputation.issues.topics import topic_and_issue
 from reputation.issues.trends import TrendParams, assess_issue, brand_baseline
 from reputation.replies.owned import OwnedAccounts
 from reputation.store import as_utc
+from reputation.store.counts import first_mention_at
 from reputation.wording import snippet
 
 TOP_ISSUES = 8
