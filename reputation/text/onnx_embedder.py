@@ -15,7 +15,6 @@ texts (retweets, copy-pasted complaints) are embedded once per process.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -26,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from reputation.text.embeddings import EmbeddingError, Matrix, _load_tokenizer, normalise_rows, padded_batches
+from reputation.text.embeddings import EmbeddingError, Matrix, _load_tokenizer, _sha256, normalise_rows, padded_batches
 
 MODEL_PATH = Path(__file__).with_name("minilm-int8.onnx")
 # sha256 of MODEL_PATH as written by `python -m evals.build_minilm_onnx`.
@@ -42,7 +41,7 @@ def onnx_available() -> bool:
 def _session() -> Any:
     import onnxruntime
 
-    digest = hashlib.sha256(MODEL_PATH.read_bytes()).hexdigest()
+    digest = _sha256(MODEL_PATH)
     if digest != MODEL_SHA256:
         raise EmbeddingError(
             f"{MODEL_PATH}: sha256 {digest} is not the expected {MODEL_SHA256}; "
