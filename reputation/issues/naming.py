@@ -23,6 +23,9 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
+from reputation.issues.phrases import lemma
+from reputation.issues.vocabulary import names_no_thing
+
 MIN_SHARE = 0.2
 MIN_POSTS = 2
 # A single word used by at least this share of a brand's complaints is its domain word. Chosen on
@@ -57,8 +60,11 @@ def is_fragment(phrase: str) -> bool:
 
 
 def is_thing(word: str) -> bool:
-    """A word that can stand for what is complained about: not a verb form, not generic (no tagger: by form)."""
-    return not (_VERB_ENDING.search(word) or word in GENERIC or word in _FUNCTION or word.isdigit() or len(word) < 3)
+    """A word that can stand for what is complained about: not a verb form, not generic, not a word WordNet
+    knows only as a verb or adjective ("arrive", "rude", "sent" from "send")."""
+    if _VERB_ENDING.search(word) or word in GENERIC or word in _FUNCTION or word.isdigit() or len(word) < 3:
+        return False
+    return not (names_no_thing(word) or names_no_thing(lemma(word)))
 
 
 def domain_words(profiles: Iterable[Mapping[str, float]], total: int) -> frozenset[str]:

@@ -49,6 +49,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from reputation.issues.vocabulary import is_known
+
 if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Token
@@ -305,8 +307,10 @@ class _Spacy:
         lower = [token.lower_ for token in tokens]
         words: list[str] = []  # content word, or "" (anything else breaks a noun phrase)
         for i, token in enumerate(tokens):
+            hashtag = i > 0 and lower[i - 1] == "#"
+            # A hashtag run together ("#DestinationDragons") or holding the brand is a tag, not a phrase.
             if lower[i].startswith("@") or (
-                i and lower[i - 1] == "#" and any(w in lower[i] for w in ignore if len(w) > 3)
+                hashtag and (not is_known(lower[i]) or any(w in lower[i] for w in ignore if len(w) > 3))
             ):
                 words.append("")
             else:
