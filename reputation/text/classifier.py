@@ -34,7 +34,7 @@ from reputation.text.sentiment import LABELS, NEGATIVE, Sentiment, SentimentAnal
 
 MODEL_PATH = Path(__file__).with_name("sentiment_model.npz")
 # sha256 of MODEL_PATH as written by `python -m evals.train_sentiment`.
-MODEL_SHA256 = "069c8feb6c4173fba9cd7245aca75f772779f70d5290e4bc6790ebbbeb286f81"
+MODEL_SHA256 = "de6fb0e072c6d7bf2e53cc4281a228f9b786c90e4c89dc8fae2463aea512856e"
 
 SIGNALS = (
     "vader_compound",
