@@ -30,7 +30,7 @@ import numpy as np
 
 from reputation.issues import granularity
 from reputation.issues.linkage import average_linkage
-from reputation.issues.naming import domain_words, is_fragment, is_thing, name_issue
+from reputation.issues.naming import domain_words, is_fragment, is_thing, name_issue, name_topics
 from reputation.issues.phrases import add_phrases, label_issues
 from reputation.issues.topics import Member, Topic, group_topics
 from reputation.issues.topics import resolve as resolve_topic
@@ -450,7 +450,8 @@ class IssueClusterer:
                     if " " not in phrase and is_thing(phrase):
                         profiles[topic_id][phrase] = profiles[topic_id].get(phrase, 0.0) + count
                 sizes[topic_id] += issue.size
-        labels = label_issues(profiles, sizes) if profiles else {}
+        # A topic too small or too mixed for any thing to clear the floor keeps the distinctive phrase.
+        labels = (label_issues(profiles, sizes) | name_topics(profiles, sizes)) if profiles else {}
         for topic_id, label in labels.items():
             topic = self.topics[topic_id]
             if not topic.label_locked:

@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 from reputation.issues.phrases import lemma
-from reputation.issues.vocabulary import names_no_thing
+from reputation.issues.vocabulary import names_no_thing, noun_only
 
 MIN_SHARE = 0.2
 MIN_POSTS = 2
@@ -61,10 +61,14 @@ def is_fragment(phrase: str) -> bool:
 
 def is_thing(word: str) -> bool:
     """A word that can stand for what is complained about: not a verb form, not generic, not a word WordNet
-    knows only as a verb or adjective ("arrive", "rude", "sent" from "send")."""
+    knows only as a verb or adjective ("arrive", "rude"), not an inflected verb ("took", "sent")."""
     if _VERB_ENDING.search(word) or word in GENERIC or word in _FUNCTION or word.isdigit() or len(word) < 3:
         return False
-    return not (names_no_thing(word) or names_no_thing(lemma(word)))
+    base = lemma(word)
+    # An inflection other than a plural is a verb form: "took", "sent", "caught", "broke" (but "children").
+    if base != word and word not in (base + "s", base + "es", base[:-1] + "ies") and not noun_only(base):
+        return False
+    return not (names_no_thing(word) or names_no_thing(base))
 
 
 def domain_words(profiles: Iterable[Mapping[str, float]], total: int) -> frozenset[str]:
@@ -123,3 +127,30 @@ def _central(terms: Mapping[str, float], domain: frozenset[str] = frozenset()) -
     usable = [p for p in terms if not is_fragment(p) and (" " in p or is_thing(p))]
     usable = [p for p in usable if p not in domain] or usable
     return max(usable, key=lambda p: (terms[p], -len(p), p)) if usable else "unlabelled"
+
+
+def name_topics(profiles: Mapping[str, Mapping[str, float]], sizes: Mapping[str, int]) -> dict[str, str]:
+    """Each topic's name: the thing its posts name more often than the brand's other posts do.
+
+    Scored by excess share (share of the topic's posts using the word less its share over all topics), so
+    a word must be both common in the topic and more common there than elsewhere: class-based TF-IDF, which
+    names issues, rewards rarity and picks a word three posts used ("creamer", "bucharest") where a CX lead
+    tracks the thing most of them are about ("seat", "bag", "wifi").
+    """
+    total = sum(sizes.get(t, 0) for t in profiles) or 1
+    overall: defaultdict[str, float] = defaultdict(float)
+    for terms in profiles.values():
+        for word, count in terms.items():
+            overall[word] += count
+    names: dict[str, str] = {}
+    for topic_id, terms in profiles.items():
+        size = max(sizes.get(topic_id, 1), 1)
+        floor = max(MIN_POSTS, math.ceil(MIN_SHARE * size))
+        scored = [
+            (count / size - overall[word] / total, word)
+            for word, count in terms.items()
+            if count >= floor and " " not in word and is_thing(word)
+        ]
+        if scored:
+            names[topic_id] = max(scored)[1]
+    return names

@@ -58,3 +58,13 @@ def names_no_thing(word: str) -> bool:
     index = tables[1]
     word = word.lower()
     return word not in index["noun"] and any(word in index[pos] for pos in ("verb", "adj", "adv"))
+
+
+def noun_only(word: str) -> bool:
+    """WordNet lists the word as a noun and never as a verb ("child", "datum"; not "take", "catch")."""
+    tables = _tables()
+    if tables is None:
+        return False
+    index = tables[1]
+    word = word.lower()
+    return word in index["noun"] and word not in index["verb"]

@@ -32,3 +32,20 @@ def test_a_lone_verb_is_carried_by_the_thing_its_posts_share() -> None:
     # "arrive" used to pass as a thing and name the issue alone.
     terms = {"arrive": 5.0, "package": 4.0, "package arrive": 1.0}
     assert name_issue("arrive", terms, 6) == "package arrive"
+
+
+def test_inflected_verbs_are_not_things_but_irregular_plurals_are() -> None:
+    assert not is_thing("took") and not is_thing("caught")
+    assert is_thing("children") and is_thing("flights")
+
+
+def test_a_topic_is_named_by_the_thing_most_of_its_posts_share_more_than_the_others() -> None:
+    from reputation.issues.naming import name_topics
+
+    profiles = {
+        "bags": {"bag": 8.0, "flight": 6.0, "creamer": 2.0},
+        "delays": {"delay": 9.0, "flight": 10.0, "gate": 3.0},
+    }
+    names = name_topics(profiles, {"bags": 10, "delays": 10})
+    # "creamer" is rarer (c-TF-IDF's pick); "flight" is shared by both; "bag" and "delay" name them.
+    assert names == {"bags": "bag", "delays": "delay"}
