@@ -138,7 +138,8 @@ class Enricher:
             return [analyzer.score(row.text) for analyzer, row in zip(analyzers, rows, strict=True)]
         # The issue clusterer's cleaned text (no brand names, products, handles, links): the
         # vector it will look up for the complaints among these posts.
-        vectors = self.classifier.embedder.embed([self._cleaner.clean(row.text) for row in rows])
+        cleaned = {text: self._cleaner.clean(text) for text in dict.fromkeys(row.text for row in rows)}
+        vectors = self.classifier.embedder.embed([cleaned[row.text] for row in rows])
         found: list[Sentiment | None] = [None] * len(rows)
         for analyzer in {id(a): a for a in analyzers}.values():
             picked = [i for i, a in enumerate(analyzers) if a is analyzer]
