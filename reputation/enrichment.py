@@ -25,7 +25,7 @@ from reputation.store.mentions import mark_enriched
 from reputation.store.schema import authors, enrichments
 from reputation.text.classifier import classifier_for
 from reputation.text.embeddings import HashingEmbedder, make_embedder
-from reputation.text.intent import detect_intent
+from reputation.text.intent import Intent, detect_intent
 from reputation.text.language import detect_language
 from reputation.text.sentiment import Sentiment, SentimentAnalyzer
 
@@ -84,13 +84,22 @@ class Enricher:
         owned = (
             set(connection.scalars(select(authors.c.key).where(self.owned.clause()))) if self.owned.brands else set()
         )
+        # A batch repeats texts (retweets, copied complaints, bots): each distinct one is read once,
+        # as it is embedded once; intent also depends on the sentiment and on being a review.
+        intents: dict[tuple[str, Sentiment, bool], Intent] = {}
+        languages: dict[str, str] = {}
         for row, sentiment in zip(rows, self._sentiments(rows), strict=True):
-            intent = detect_intent(row.text, sentiment, is_review=row.kind == "review")
+            reading = (row.text, sentiment, row.kind == "review")
+            if reading not in intents:
+                intents[reading] = detect_intent(row.text, sentiment, is_review=reading[2])
+            intent = intents[reading]
+            if not row.language and row.text not in languages:
+                languages[row.text] = detect_language(row.text)
             cascade_key = cascade_of[row.key]
             results.append(
                 {
                     "mention_key": row.key,
-                    "language": row.language or detect_language(row.text),
+                    "language": row.language or languages[row.text],
                     "sentiment": sentiment.label,
                     "compound": sentiment.compound,
                     "confidence": sentiment.confidence,
@@ -129,7 +138,8 @@ class Enricher:
             return [analyzer.score(row.text) for analyzer, row in zip(analyzers, rows, strict=True)]
         # The issue clusterer's cleaned text (no brand names, products, handles, links): the
         # vector it will look up for the complaints among these posts.
-        vectors = self.classifier.embedder.embed([self._cleaner.clean(row.text) for row in rows])
+        cleaned = {text: self._cleaner.clean(text) for text in dict.fromkeys(row.text for row in rows)}
+        vectors = self.classifier.embedder.embed([cleaned[row.text] for row in rows])
         found: list[Sentiment | None] = [None] * len(rows)
         for analyzer in {id(a): a for a in analyzers}.values():
             picked = [i for i, a in enumerate(analyzers) if a is analyzer]

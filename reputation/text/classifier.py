@@ -200,7 +200,14 @@ class SentimentClassifier:
     def features(self, texts: Sequence[str], analyzer: SentimentAnalyzer, vectors: Matrix | None = None) -> Matrix:
         if vectors is None:
             vectors = self.embedder.embed([embedding_text(text) for text in texts])
-        lexical = np.stack([signals(text, analyzer) for text in texts]) if texts else np.zeros((0, len(SIGNALS)))
+        # The lexicon side depends on the text alone, and streams repeat texts (retweets, copied
+        # complaints, bots): each distinct text is read once, as the embedder embeds it once.
+        distinct = {text: row for row, text in enumerate(dict.fromkeys(texts))}
+        lexical = (
+            np.stack([signals(text, analyzer) for text in distinct])[[distinct[text] for text in texts]]
+            if texts
+            else np.zeros((0, len(SIGNALS)))
+        )
         result: Matrix = np.hstack([vectors, lexical]).astype(np.float32)
         return result
 

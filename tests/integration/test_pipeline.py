@@ -136,3 +136,35 @@ def test_children_arriving_before_their_parent_join_its_cascade(store: Store, tm
         rows = connection.execute(select(cascades.c.root_key, cascades.c.size, cascades.c.depth)).all()
     assert keys == {"x:g": "x:p", "x:c": "x:p", "x:p": "x:p"}
     assert [tuple(row) for row in rows] == [("x:p", 2, 2)]
+
+
+def test_several_parked_threads_move_to_their_parents_cascades_in_one_cycle(store: Store, tmp_path: Path) -> None:
+    import json
+
+    from reputation.models import Kind
+    from tests.factories import mention
+
+    cycles = [
+        # Two replies whose parents have not arrived: parked under x:c and x:s.
+        [
+            mention("g", "@Voltmart me too", kind=Kind.REPLY, parent_id="c", minutes=20),
+            mention("r", "@Voltmart same here", kind=Kind.REPLY, parent_id="s", minutes=25),
+        ],
+        # Both parents arrive in one batch, each a reply itself: both parked threads move at once.
+        [
+            mention("c", "@Voltmart awful", kind=Kind.REPLY, parent_id="p", minutes=10),
+            mention("s", "@Voltmart still nothing", kind=Kind.REPLY, parent_id="q", minutes=15),
+        ],
+        [mention("p", "@Voltmart lost my parcel", minutes=0), mention("q", "@Voltmart refund?", minutes=5)],
+    ]
+    path = tmp_path / "late.jsonl"
+    config = make_config(sources=[{"name": "late", "type": "replay", "options": {"path": str(path)}}])
+    for cycle in cycles:
+        with path.open("a") as handle:
+            handle.writelines(json.dumps(item.to_json_dict()) + "\n" for item in cycle)
+        run_cycle(store, config, load_alerting(), env={})
+    with store.engine.connect() as connection:
+        keys = dict(connection.execute(select(enrichments.c.mention_key, enrichments.c.cascade_key)).all())
+        rows = connection.execute(select(cascades.c.root_key, cascades.c.size).order_by(cascades.c.root_key)).all()
+    assert keys == {"x:g": "x:p", "x:c": "x:p", "x:p": "x:p", "x:r": "x:q", "x:s": "x:q", "x:q": "x:q"}
+    assert [tuple(row) for row in rows] == [("x:p", 2), ("x:q", 2)]

@@ -1,0 +1,38 @@
+import numpy as np
+import pytest
+
+from reputation.issues import average_linkage
+from reputation.text.embeddings import normalise_rows
+
+
+def _partition(labels: np.ndarray) -> list[tuple[int, ...]]:
+    groups: dict[int, list[int]] = {}
+    for row, label in enumerate(labels.tolist()):
+        groups.setdefault(label, []).append(row)
+    return sorted(tuple(group) for group in groups.values())
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_same_partition_as_scikit_learns_agglomerative_clustering(seed: int) -> None:
+    # The implementation it replaced; repeated texts give exact duplicates, so half the cases have them.
+    from sklearn.cluster import AgglomerativeClustering
+
+    rng = np.random.default_rng(seed)
+    count = int(rng.integers(2, 200))
+    centres = rng.normal(size=(int(rng.integers(1, 10)), 16))
+    points = centres[rng.integers(0, len(centres), count)] + rng.normal(scale=rng.uniform(0.2, 1.2), size=(count, 16))
+    if seed % 2:
+        points[count // 2 :] = points[: count - count // 2]
+    vectors = normalise_rows(points.astype(np.float32))
+    distance = np.clip(1.0 - vectors @ vectors.T, 0.0, 2.0)
+    for join in (0.3, 0.55, 0.8):
+        expected = AgglomerativeClustering(
+            n_clusters=None, metric="precomputed", linkage="average", distance_threshold=1.0 - join
+        ).fit_predict(distance)
+        assert _partition(average_linkage(vectors, join)) == _partition(expected)
+
+
+def test_labels_are_numbered_by_first_row() -> None:
+    vectors = normalise_rows(np.array([[1, 0], [0, 1], [1, 0.01], [0.01, 1]], dtype=np.float32))
+    assert average_linkage(vectors, 0.9).tolist() == [0, 1, 0, 1]
+    assert average_linkage(vectors[:1], 0.9).tolist() == [0]
