@@ -2,8 +2,8 @@
 
 The merges come from the nearest-neighbour chain, step for step as SciPy's `linkage(method="average")`
 (which scikit-learn's `AgglomerativeClustering` ran for us) finds them, ties included, in numpy: the
-same partition without importing scikit-learn and SciPy's clustering modules (about 0.9 s of a
-cold process's first batch: `reputation run`, every Airflow task).
+same partition without importing scikit-learn and SciPy's clustering modules, a second and more of a
+cold process's first batch (`reputation run`, every Airflow task).
 """
 
 from __future__ import annotations
