@@ -32,7 +32,10 @@ def test_the_same_partition_as_scikit_learns_agglomerative_clustering(seed: int)
         assert _partition(average_linkage(vectors, join)) == _partition(expected)
 
 
-def test_labels_are_numbered_by_first_row() -> None:
-    vectors = normalise_rows(np.array([[1, 0], [0, 1], [1, 0.01], [0.01, 1]], dtype=np.float32))
-    assert average_linkage(vectors, 0.9).tolist() == [0, 1, 0, 1]
-    assert average_linkage(vectors[:1], 0.9).tolist() == [0]
+def test_a_merge_exactly_at_the_threshold_is_not_made() -> None:
+    # scikit-learn cut strictly below the threshold distance; two vectors at exactly cos 0.5 stay apart at 0.5.
+    vectors = np.array([[1.0, 0.0], [0.5, np.sqrt(0.75)]], dtype=np.float64)
+    similarity = float(vectors[0] @ vectors[1])
+    assert _partition(average_linkage(vectors, similarity)) == [(0,), (1,)]
+    assert _partition(average_linkage(vectors, similarity - 1e-6)) == [(0, 1)]
+    assert average_linkage(normalise_rows(vectors[:1].astype(np.float32)), 0.9).tolist() == [0]
