@@ -34,8 +34,7 @@ def test_the_same_partition_as_scikit_learns_agglomerative_clustering(seed: int)
 
 def test_a_merge_exactly_at_the_threshold_is_not_made() -> None:
     # scikit-learn cut strictly below the threshold distance; two vectors at exactly cos 0.5 stay apart at 0.5.
-    vectors = np.array([[1.0, 0.0], [0.5, np.sqrt(0.75)]], dtype=np.float64)
-    similarity = float(vectors[0] @ vectors[1])
-    assert _partition(average_linkage(vectors, similarity)) == [(0,), (1,)]
-    assert _partition(average_linkage(vectors, similarity - 1e-6)) == [(0, 1)]
-    assert average_linkage(normalise_rows(vectors[:1].astype(np.float32)), 0.9).tolist() == [0]
+    vectors = np.array([[1.0, 0.0], [0.5, np.sqrt(0.75)]], dtype=np.float32)  # cosine 0.5, exactly
+    assert _partition(average_linkage(vectors, 0.5)) == [(0,), (1,)]
+    assert _partition(average_linkage(vectors, 0.5 - 1e-6)) == [(0, 1)]
+    assert average_linkage(vectors[:1], 0.9).tolist() == [0]
