@@ -104,7 +104,7 @@ def lemma(word: str, extractor: str | None = None) -> str:
 def phrases_of(text: str, ignore: frozenset[str] = frozenset(), extractor: str | None = None) -> set[str]:
     """The candidate label phrases one text offers (each counted once per text), as they are shown."""
     nlp = _spacy() if extractor_in_use(extractor) == "spacy" else None
-    return nlp.phrases(text, ignore) if nlp is not None else _rule_phrases(text, ignore)
+    return set(nlp.phrases(text, ignore)) if nlp is not None else _rule_phrases(text, ignore)
 
 
 def phrase_key(phrase: str, extractor: str | None = None) -> str:
@@ -272,6 +272,8 @@ class _Spacy:
         self.lemma = functools.lru_cache(maxsize=65536)(lemmas)
         self.stop = frozenset(STOP_WORDS - _KEPT_STOP_WORDS) | _CHATTER
         self.key = functools.lru_cache(maxsize=65536)(self._key)
+        # Reposts and templates repeat texts; each distinct one is tokenised once.
+        self.phrases = functools.lru_cache(maxsize=16384)(self._phrases)
 
     def _key(self, phrase: str) -> str:
         words = phrase.lower().split()
@@ -291,7 +293,7 @@ class _Spacy:
             return base
         return word
 
-    def phrases(self, text: str, ignore: frozenset[str]) -> set[str]:
+    def _phrases(self, text: str, ignore: frozenset[str]) -> frozenset[str]:
         # Shouting is lower-cased (spaCy splits "can't" but not "CAN'T" reliably); otherwise case is kept so
         # that "ID" is not read as "I'd".
         # Lone surrogates (broken upstream JSON) cannot be hashed by spaCy's string store.
@@ -338,7 +340,7 @@ class _Spacy:
                     subject = self.subject(lower, words, i) if negator != "no" else ""
                     if subject:
                         found.add(f"{subject} {negator} {phrase}")
-        return found
+        return frozenset(found)
 
     def subject(self, lower: list[str], words: list[str], i: int) -> str:
         """The content word just before a negation and its auxiliary: "card [still] hasn't arrived"."""
