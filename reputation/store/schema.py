@@ -75,7 +75,9 @@ mentions = Table(
     Index("ix_mentions_author_key", "author_key"),
     Index("ix_mentions_parent_key", "parent_key"),
     Index("ix_mentions_brand_created_at", "brand", "created_at"),
-    Index("ix_mentions_pending", "pending"),
+    # Partial: only the few pending rows are in it. A plain index on a boolean holds every row, and once
+    # ANALYZE has seen a million enriched ones the planner scans the table instead (0.3 s a cycle).
+    Index("ix_mentions_pending", "pending", sqlite_where=text("pending = 1"), postgresql_where=text("pending")),
 )
 
 enrichments = Table(
