@@ -162,8 +162,12 @@ def cascade_spread(connection: Connection, root_key: str) -> Record | None:
 
 
 def issue_label_and_size(connection: Connection, issue_id: str | None) -> Record | None:
-    """The issue's label and size, if it exists."""
-    return connection.execute(select(issues.c.label, issues.c.size).where(issues.c.id == issue_id)).first()
+    """The issue's label, size and topic label, if it exists."""
+    return connection.execute(
+        select(issues.c.label, issues.c.size, topics.c.label.label("topic_label"))
+        .outerjoin(topics, topics.c.id == issues.c.topic_id)
+        .where(issues.c.id == issue_id)
+    ).first()
 
 
 def brand_posts(connection: Connection, brand: str, start: datetime, end: datetime) -> Sequence[Record]:

@@ -24,8 +24,7 @@ from alerts.queries import (
     negative_cascades,
 )
 from reputation.config import Config, IssueSpikeRule, Severity
-from reputation.issues.granularity import MIN_GROUP
-from reputation.issues.topics import topic_and_issue
+from reputation.issues.topics import shown_issue
 from reputation.issues.trends import TrendParams, issue_trends
 from reputation.models import clean_label
 from reputation.replies.owned import OwnedAccounts
@@ -117,10 +116,7 @@ def detractor_posts(connection: Connection, config: Config, now: datetime) -> li
                     "prediction_uncertain": row.prediction_uncertain,
                     "prediction_level": shipped().level,
                     "issue_id": row.issue_id,
-                    # An unsorted post (too few alike yet) is in no issue a person would recognise.
-                    "issue_label": topic_and_issue(row.topic_label, row.issue_label)
-                    if row.issue_label and (row.issue_size or 0) >= MIN_GROUP
-                    else None,
+                    "issue_label": shown_issue(row.issue_label, row.topic_label, row.issue_size),
                     "issue_size": row.issue_size,
                 },
             )
@@ -367,7 +363,7 @@ def unanswered_complaints(connection: Connection, config: Config, now: datetime)
                         "sla_minutes": sla,
                         "customer_posts": len(thread.posts),
                         "issue_id": thread.issue_id,
-                        "issue_label": issue.label if issue else None,
+                        "issue_label": shown_issue(issue.label, issue.topic_label, issue.size) if issue else None,
                         "issue_size": issue.size if issue else None,
                     },
                 )

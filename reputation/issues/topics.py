@@ -18,6 +18,7 @@ from datetime import datetime
 
 import numpy as np
 
+from reputation.issues import granularity
 from reputation.text.embeddings import Matrix
 
 
@@ -25,6 +26,14 @@ def topic_and_issue(topic_label: str | None, issue_label: str) -> str:
     """ "topic > issue", as a CX lead reads it; the issue alone while it has no topic or already names it."""
     topic = (topic_label or "").strip()
     return f"{topic} > {issue_label}" if topic and topic.lower() not in issue_label.lower() else issue_label
+
+
+def shown_issue(label: str | None, topic_label: str | None, size: int | None) -> str | None:
+    """ "topic > issue" for an alert, or None while the post is unsorted (too few alike yet): a pool of one
+    or two posts is no issue a person would recognise."""
+    if not label or (size or 0) < granularity.MIN_GROUP:
+        return None
+    return topic_and_issue(topic_label, label)
 
 
 def topic_id_for(brand: str | None, issue_id: str) -> str:

@@ -104,3 +104,13 @@ def test_a_domain_word_used_across_issues_never_names_one_alone() -> None:
     assert name_issue("flight delayed", delays, 29, domain) == "flight delayed"
     # No specific thing shared by enough posts: the domain word carries the lone verb.
     assert name_issue("delayed", {"flight": 74.0, "delayed": 28.0, "fly": 17.0}, 100, domain) == "flight delayed"
+
+
+def test_an_alert_shows_topic_and_issue_but_never_an_unsorted_post_as_an_issue() -> None:
+    from reputation.issues.topics import shown_issue
+
+    assert shown_issue("late refund", "billing", 2) is None  # two alike: still the unsorted pool
+    assert shown_issue("late refund", "billing", 3) == "billing > late refund"
+    assert shown_issue("billing error", "billing", 7) == "billing error"  # the issue already names its topic
+    assert shown_issue("late refund", None, 4) == "late refund"
+    assert shown_issue(None, "billing", 9) is None
