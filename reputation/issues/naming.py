@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 from reputation.issues.phrases import lemma
-from reputation.issues.vocabulary import names_no_thing, noun_only
+from reputation.issues.vocabulary import names_no_thing, noun_only, says_how
 
 MIN_SHARE = 0.2
 MIN_POSTS = 2
@@ -43,6 +43,11 @@ _FUNCTION = frozenset(
     """a an the and or but to of for on in at by with from my your our their his her its me you we they i
     it this that these those is are was were be been being have has had do does did so just very really
     also too not no""".split()
+)
+_JUDGEMENT = frozenset(
+    """bad good great terrible awful horrible worst best poor nice amazing ridiculous unacceptable disappointing
+    disappointed annoying annoyed frustrated frustrating angry upset happy sad fine okay sorry love hate like
+    want need said get got make made go went come came know think feel felt""".split()
 )
 _VERB_ENDING = re.compile(r"(?:ed|ing)$")
 _NEGATION = re.compile(r"^(?:no|not|never|can't|won't|didn't|doesn't|isn't|hasn't|haven't|wasn't)\b")
@@ -69,6 +74,14 @@ def is_thing(word: str) -> bool:
     if base != word and word not in (base + "s", base + "es", base[:-1] + "ies") and not noun_only(base):
         return False
     return not (names_no_thing(word) or names_no_thing(base))
+
+
+def went_wrong(word: str) -> bool:
+    """A word that says what went wrong with a thing: an adjective or participle ("bulging", "late"), not a
+    thing, not an adverb ("actually"), and not a bare judgement ("bad", "awful"), which says how it felt."""
+    if is_thing(word) or word in GENERIC or word in _FUNCTION or word in _JUDGEMENT or len(word) < 3:
+        return False
+    return not word.endswith("ly") and says_how(word)
 
 
 def domain_words(profiles: Iterable[Mapping[str, float]], total: int) -> frozenset[str]:
@@ -110,7 +123,10 @@ def name_issue(chosen: str, terms: Mapping[str, float], size: int, domain: froze
     if longer:
         return longer[0]
     if len(words) == 1 and is_thing(words[0]) and not weak:
-        return chosen
+        # A thing alone says what, not what went wrong: the word for that its posts share joins it
+        # ("bottom" -> "bottom bulging").
+        how = sorted((p for p in shared if " " not in p and went_wrong(p)), key=lambda p: (-shared[p], p))
+        return f"{chosen} {how[0]}" if how else chosen
     if len(words) == 1 and not weak and things:
         return f"{things[0]} {chosen}"
     # A lone verb with no specific thing shared: the domain word carries it ("flight delayed", not "delayed").

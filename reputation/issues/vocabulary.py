@@ -62,3 +62,10 @@ def noun_only(word: str) -> bool:
         return False
     word = word.lower()
     return word in index["noun"] and word not in index["verb"]
+
+
+def says_how(word: str) -> bool:
+    """WordNet lists the word, as written, as an adjective: the state a thing is in ("bulging", "cracked",
+    "missing", "late"), where the forms of plain actions are not ("bought", "returned", "estimated")."""
+    index = _index()
+    return index is not None and word.lower() in index["adj"]

@@ -94,8 +94,9 @@ def test_a_domain_word_used_across_issues_never_names_one_alone() -> None:
     fares = {"fare": 28.0, "flight": 8.0}  # a quarter of all posts, but one issue's own subject
     domain = domain_words([delays, bags, seats, fares], 100)
     assert domain == {"flight"}
-    # Without it the delay group reads "flight", as its most used and most distinctive word.
-    assert name_issue("flight", delays, 29) == "flight"
+    # Without it "flight", the most used and most distinctive word, names the delay group, with the state
+    # its posts share.
+    assert name_issue("flight", delays, 29) == "flight delayed"
     # relabel picks the distinctive phrase without the domain words ("delayed"); a domain word given
     # anyway gives way to the issue's most used thing.
     assert name_issue("delayed", delays, 29, domain) == "plane delayed"

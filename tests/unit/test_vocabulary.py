@@ -49,3 +49,13 @@ def test_a_topic_is_named_by_the_thing_most_of_its_posts_share_more_than_the_oth
     names = name_topics(profiles, {"bags": 10, "delays": 10})
     # "creamer" is rarer (c-TF-IDF's pick); "flight" is shared by both; "bag" and "delay" name them.
     assert names == {"bags": "bag", "delays": "delay"}
+
+
+def test_a_lone_thing_is_named_with_the_state_its_posts_share() -> None:
+    from reputation.issues.naming import went_wrong
+
+    assert name_issue("bottom", {"bottom": 2.0, "bulging": 2.0, "bad": 2.0, "case": 1.0}, 3) == "bottom bulging"
+    # Plain actions and bare judgements say nothing of what went wrong.
+    assert name_issue("refund", {"refund": 9.0, "returned": 4.0, "awful": 5.0}, 10) == "refund"
+    assert went_wrong("cracked") and went_wrong("missing") and went_wrong("late")
+    assert not went_wrong("bought") and not went_wrong("actually") and not went_wrong("terrible")
