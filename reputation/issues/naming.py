@@ -8,8 +8,12 @@ MIN_SHARE of the issue's posts use it (or MIN_POSTS, for small issues).
 
 1. a phrase of two or more words holding the chosen word, used by enough members ("battery swelled");
 2. else the chosen word with the issue's most used thing ("swelled" + "battery");
-3. a thing alone when nothing better is shared ("refund"); never a generic word, a handle, a
+3. a chosen thing with the state its posts share, an adjective in WordNet ("bottom" + "bulging");
+4. a thing alone when nothing better is shared ("refund"); never a generic word, a handle, a
    number or a phrase that starts or ends with a function word.
+
+What is a thing and what is a state comes from WordNet's parts of speech (`vocabulary`); no tagger is
+installable here. Topics are named apart (`name_topics`): by the thing most of their posts share.
 
 A brand's domain words (`domain_words`: "flight" for an airline, used by a large share of all its
 complaints) say nothing about which problem an issue is, so they never name an issue alone: an
