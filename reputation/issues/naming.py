@@ -36,12 +36,18 @@ MIN_POSTS = 2
 # banking77, CFPB and the tuning half of the airline tweets (`python -m evals.topics_eval --split`).
 DOMAIN_SHARE = 0.25
 DOMAIN_CONCENTRATION = 0.5  # ... and of which no single issue holds more than this share
-# Words that name nothing a CX lead tracks: they make fragments ("post", "no notes", "year of buying").
+# Words that name nothing a CX lead tracks: they make fragments ("post", "no notes", "year of buying"). Times
+# and people say when and who, not what ("delivery > dec", "store > kid"); "problem" and "issue" say only
+# that something is wrong.
 GENERIC = frozenset(
     """post posts note notes thing things time times year years day days week weeks month months hour hours
     minute minutes people guy guys lol way lot bit today yesterday tomorrow ago thanks thank anyone someone
     everyone everything anything nothing something pic pics photo photos reason question experience stuff
-    story jk lmao omg""".split()
+    story jk lmao omg problem problems issue issues
+    january february march april june july august september october november december jan feb mar apr jun
+    jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday weekend tonight
+    morning evening night
+    wife husband kid kids son daughter mom dad mother father brother sister friend friends family""".split()
 )
 _FUNCTION = frozenset(
     """a an the and or but to of for on in at by with from my your our their his her its me you we they i
