@@ -30,7 +30,7 @@ import numpy as np
 
 from reputation.issues import granularity
 from reputation.issues.linkage import average_linkage
-from reputation.issues.naming import domain_words, is_fragment, is_thing, name_issue, name_topics
+from reputation.issues.naming import domain_words, is_thing, name_issue, name_topics, tell_apart
 from reputation.issues.phrases import add_phrases, label_issues
 from reputation.issues.topics import Member, Topic, group_topics
 from reputation.issues.topics import resolve as resolve_topic
@@ -417,22 +417,15 @@ class IssueClusterer:
             for part in ([i for i in live if not i.unsorted], [i for i in live if i.unsorted]):
                 profiles = {i.id: {p: c for p, c in i.terms.items() if p not in domain} or i.terms for i in part}
                 labels |= label_issues(profiles, {i.id: i.size for i in part})
-            # Larger issues name themselves first; a smaller one whose name is taken takes its own most used
-            # phrase that is free and names something, so that two issues do not read alike.
+            # Larger issues name themselves first; a smaller one whose name is taken keeps the thing it names and
+            # adds what sets it apart, so that two issues do not read alike.
             taken = {i.label for i in live if i.label_locked or i.id not in self.touched}
             for issue in sorted(live, key=lambda i: (-i.size, i.id)):
                 if not issue.label_locked and issue.id in self.touched:
                     chosen = labels.get(issue.id) or issue.label or "unlabelled"
                     named = name_issue(chosen, issue.terms, issue.size, domain)
                     if named in taken:
-                        free = [
-                            phrase
-                            for phrase in sorted(issue.terms, key=lambda p: (-issue.terms[p], -len(p), p))
-                            if phrase not in taken | domain
-                            and not is_fragment(phrase)
-                            and (" " in phrase or is_thing(phrase))
-                        ]
-                        named = free[0] if free else named
+                        named = tell_apart(named, issue.terms, issue.size, taken, domain)
                     issue.label = named
                     taken.add(named)
             # Topics keep domain words: at their grain "account" or "credit" is the thing (CFPB's products).

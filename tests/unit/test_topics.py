@@ -7,7 +7,7 @@ import pytest
 
 from reputation.issues import Complaint, IssueClusterer
 from reputation.issues.granularity import MIN_GROUP, SAMPLE_MIN, choose_join
-from reputation.issues.naming import domain_words, is_fragment, name_issue
+from reputation.issues.naming import domain_words, is_fragment, name_issue, tell_apart
 from reputation.text.embeddings import HashingEmbedder, MiniLMEmbedder, minilm_available
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -105,6 +105,23 @@ def test_a_domain_word_used_across_issues_never_names_one_alone() -> None:
     assert name_issue("flight delayed", delays, 29, domain) == "flight delayed"
     # No specific thing shared by enough posts: the domain word carries the lone verb.
     assert name_issue("delayed", {"flight": 74.0, "delayed": 28.0, "fly": 17.0}, 100, domain) == "flight delayed"
+
+
+def test_a_second_issue_with_a_taken_name_keeps_the_thing_it_names() -> None:
+    taken = {"top up", "exchange rate"}
+    # A longer phrase with the same thing, used by enough of its posts.
+    cash = {"top up": 9.0, "top up with cash": 3.0, "cash": 4.0}
+    assert tell_apart("top up", cash, 10, taken) == "top up with cash"
+    # None: the name, and after a slash its most used phrase that says something else.
+    reverted = {"top up": 6.0, "cancellation": 3.0, "top": 2.0, "post": 4.0}
+    assert tell_apart("top up", reverted, 8, taken) == "top up / cancellation"
+    # A phrase of one post is not enough to name it; the domain word never tells issues apart.
+    rare = {"exchange rate": 8.0, "official interbank exchange": 1.0, "card": 5.0, "fee": 3.0}
+    assert tell_apart("exchange rate", rare, 10, taken, frozenset({"card"})) == "exchange rate / fee"
+    # That name taken too, and nothing else to add: it stays as it was.
+    assert tell_apart("exchange rate", {"exchange rate": 4.0, "fee": 2.0}, 5, taken | {"exchange rate / fee"}) == (
+        "exchange rate"
+    )
 
 
 def test_an_alert_shows_topic_and_issue_but_never_an_unsorted_post_as_an_issue() -> None:
