@@ -151,6 +151,16 @@ def test_spacy_phrases_leave_out_brands_handles_links_numbers_and_emoji() -> Non
     assert "refund card" not in phrases_of("refund Voltmart card", frozenset({"voltmart"}), extractor="spacy")
 
 
+def test_spacy_reads_a_word_after_a_subject_or_modal_as_a_verb_not_a_thing() -> None:
+    found = phrases_of("I see you want me to pay again to check bags", extractor="spacy")
+    assert not {"see", "pay", "check"} & found  # verbs here, though WordNet also lists them as nouns
+    assert {"check bag", "bag"} <= found  # a verb still starts the phrase it heads
+    assert {"payment", "pay"} & phrases_of("the pay was late and the payment failed", extractor="spacy") == {
+        "payment",
+        "pay",
+    }
+
+
 def test_spacy_counts_surfaces_together_and_shows_the_commonest() -> None:
     texts = ["I have not received my card", "still not received the card", "didn't receive my card"]
     counts = phrases.add_phrases({}, texts, frozenset(), extractor="spacy")
