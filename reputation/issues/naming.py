@@ -156,7 +156,8 @@ def tell_apart(
     Replacing the name with the issue's next free phrase ("exchange rate" -> "rate", "top up" -> "cash") lost
     the thing on banking77 (issues naming their intent 0.60 -> 0.53 in `evals/topics_eval`); keeping it costs
     nothing. First a longer phrase with the same thing used by enough members ("transfer fee" -> "transfer fee
-    charged"), else the name with the member's most used free phrase after a slash ("top up / cash").
+    charged"), else the name with the members' most used free phrase after a slash ("top up / cash"), else
+    the name as it is: two issues reading alike is better than one named by a single post's aside.
     """
     floor = max(MIN_POSTS, math.ceil(MIN_SHARE * size))
     words = set(named.split())
@@ -168,7 +169,8 @@ def tell_apart(
         if len(parts) > 1 and heads & parts and shared and not is_fragment(phrase):
             return phrase
     for phrase in order:
-        usable = " " in phrase or is_thing(phrase)
+        # Used by at least two posts, as every name is: a one-post aside ("reallyyy unamused") tells nothing.
+        usable = terms[phrase] >= MIN_POSTS and (" " in phrase or is_thing(phrase))
         if usable and phrase not in taken | domain and not is_fragment(phrase) and not words & set(phrase.split()):
             told = f"{named} / {phrase}"
             if told not in taken:

@@ -118,6 +118,8 @@ def test_a_second_issue_with_a_taken_name_keeps_the_thing_it_names() -> None:
     # A phrase of one post is not enough to name it; the domain word never tells issues apart.
     rare = {"exchange rate": 8.0, "official interbank exchange": 1.0, "card": 5.0, "fee": 3.0}
     assert tell_apart("exchange rate", rare, 10, taken, frozenset({"card"})) == "exchange rate / fee"
+    # What sets it apart must be used by two posts too, else the name stays as it was.
+    assert tell_apart("exchange rate", {"exchange rate": 4.0, "reallyyy unamused": 1.0}, 5, taken) == "exchange rate"
     # That name taken too, and nothing else to add: it stays as it was.
     assert tell_apart("exchange rate", {"exchange rate": 4.0, "fee": 2.0}, 5, taken | {"exchange rate / fee"}) == (
         "exchange rate"
