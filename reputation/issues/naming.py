@@ -47,17 +47,21 @@ GENERIC = frozenset(
     january february march april june july august september october november december jan feb mar apr jun
     jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday weekend tonight
     morning evening night
-    wife husband kid kids son daughter mom dad mother father brother sister friend friends family""".split()
+    wife husband kid kids son daughter mom dad mother father brother sister friend friends family
+    yr yrs hr hrs min mins sec secs""".split()
 )
 _FUNCTION = frozenset(
     """a an the and or but to of for on in at by with from my your our their his her its me you we they i
     it this that these those is are was were be been being have has had do does did so just very really
-    also too not no""".split()
+    also too not no u ur r ya yall""".split()
 )
-_JUDGEMENT = frozenset(
+# Common verbs WordNet also lists as nouns ("come", "like", "need"): never what a complaint is about.
+_PLAIN_VERBS = frozenset(
+    "love hate like want need said get got make made go went come came know think feel felt".split()
+)
+_JUDGEMENT = _PLAIN_VERBS | frozenset(
     """bad good great terrible awful horrible worst best poor nice amazing ridiculous unacceptable disappointing
-    disappointed annoying annoyed frustrated frustrating angry upset happy sad fine okay sorry love hate like
-    want need said get got make made go went come came know think feel felt""".split()
+    disappointed annoying annoyed frustrated frustrating angry upset happy sad fine okay sorry""".split()
 )
 _VERB_ENDING = re.compile(r"(?:ed|ing)$")
 _NEGATION = re.compile(r"^(?:no|not|never|can't|won't|didn't|doesn't|isn't|hasn't|haven't|wasn't)\b")
@@ -78,6 +82,8 @@ def is_thing(word: str) -> bool:
     """A word that can stand for what is complained about: not a verb form, not generic, not a word WordNet
     knows only as a verb or adjective ("arrive", "rude"), not an inflected verb ("took", "sent")."""
     if _VERB_ENDING.search(word) or word in GENERIC or word in _FUNCTION or word.isdigit() or len(word) < 3:
+        return False
+    if word in _PLAIN_VERBS:
         return False
     base = lemma(word)
     # An inflection other than a plural is a verb form: "took", "sent", "caught", "broke" (but "children").

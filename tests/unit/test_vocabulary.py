@@ -20,6 +20,7 @@ def test_words_wordnet_knows_only_as_verbs_or_adjectives_name_no_thing() -> None
     # Unknown to WordNet (product words, other languages): left to the other checks.
     assert not names_no_thing("iphone") and not names_no_thing("lieferung")
     assert not is_thing("sent") and not is_thing("arrive")
+    assert not is_thing("come") and not is_thing("like")  # nouns in WordNet too, but plain verbs here
     assert is_thing("battery") and is_thing("wifi")
 
 
