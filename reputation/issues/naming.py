@@ -61,8 +61,11 @@ _PLAIN_VERBS = frozenset(
 )
 _JUDGEMENT = _PLAIN_VERBS | frozenset(
     """bad good great terrible awful horrible worst best poor nice amazing ridiculous unacceptable disappointing
-    disappointed annoying annoyed frustrated frustrating angry upset happy sad fine okay sorry""".split()
+    disappointed annoying annoyed frustrated frustrating angry upset happy sad fine okay sorry excited glad
+    grateful thankful proud lucky""".split()
 )
+# Adjectives that place or count a thing but say nothing of what went wrong with it ("website new", "gate first").
+_NEUTRAL = frozenset("new old first last next other same different whole entire own real sure able".split())
 _VERB_ENDING = re.compile(r"(?:ed|ing)$")
 _NEGATION = re.compile(r"^(?:no|not|never|can't|won't|didn't|doesn't|isn't|hasn't|haven't|wasn't)\b")
 
@@ -95,9 +98,9 @@ def is_thing(word: str) -> bool:
 def went_wrong(word: str) -> bool:
     """A word that says what went wrong with a thing: an adjective or participle ("bulging", "late"), not a
     thing, not an adverb ("actually"), and not a bare judgement ("bad", "awful"), which says how it felt."""
-    if is_thing(word) or word in GENERIC or word in _FUNCTION or word in _JUDGEMENT or len(word) < 3:
+    if is_thing(word) or word in GENERIC or word in _FUNCTION or word in _JUDGEMENT or word in _NEUTRAL:
         return False
-    return not word.endswith("ly") and says_how(word)
+    return len(word) >= 3 and not word.endswith("ly") and says_how(word)
 
 
 def domain_words(profiles: Iterable[Mapping[str, float]], total: int) -> frozenset[str]:

@@ -60,3 +60,4 @@ def test_a_lone_thing_is_named_with_the_state_its_posts_share() -> None:
     assert name_issue("refund", {"refund": 9.0, "returned": 4.0, "awful": 5.0}, 10) == "refund"
     assert went_wrong("cracked") and went_wrong("missing") and went_wrong("late")
     assert not went_wrong("bought") and not went_wrong("actually") and not went_wrong("terrible")
+    assert not went_wrong("new") and not went_wrong("excited")  # place it or say how it felt, not what broke
