@@ -49,10 +49,12 @@ class IssueSummary:
     examples: tuple[str, ...]
     topic_id: str | None = None
     topic_label: str | None = None
+    brand: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
+            "brand": self.brand,
             "label": self.label,
             "topic_id": self.topic_id,
             "topic_label": self.topic_label,
@@ -125,6 +127,7 @@ class AnalyzeReport:
             lines.append(f"  {'size':>6}  {'neg':>4}  topic > issue / examples")
             for issue in self.issues[:ISSUES_SHOWN]:
                 name = topic_and_issue(issue.topic_label, issue.label)
+                name = f"{issue.brand}: {name}" if issue.brand else name
                 lines.append(f"  {issue.size:>6}  {issue.negative_share:>4.0%}  {name}  [{issue.id}]")
                 lines += [f"                - {example[:100]}" for example in issue.examples[:2]]
         if self.output is not None:
@@ -168,6 +171,7 @@ def analyze_file(
     text_column: str = "text",
     id_column: str = "id",
     label_column: str = "label",
+    brand_column: str = "brand",
     output: Path | None = None,
     progress: Callable[[int], None] | None = None,
     analyzer: SentimentAnalyzer | None = None,
@@ -176,7 +180,9 @@ def analyze_file(
     """Score every row of a JSONL, CSV or TSV file; write JSON lines to `output`.
 
     A `.tsv` whose first row names none of the columns is read as Hutto &
-    Gilbert's ground-truth layout: id, label (mean rating), text. `progress` is
+    Gilbert's ground-truth layout: id, label (mean rating), text. Rows that name a
+    brand in `brand_column` have their issues found per brand, as the pipeline
+    does, and that brand's name never decides or names one. `progress` is
     called with the rows finished since its previous call (every PROGRESS_EVERY
     rows, then the rest at the end), ready for a progress bar's `advance`.
     `analyzer` lets the caller bring brand overrides; `embedder` the issue embedder.
@@ -198,13 +204,17 @@ def analyze_file(
 
     def flush() -> None:
         nonlocal clusterer
-        texts = [(n, text) for n, (_, text) in enumerate(chunk) if text is not None]
+        texts = [(n, text, line.get("brand")) for n, (line, text) in enumerate(chunk) if text is not None]
         assigned: dict[str, str | None] = {}
         if texts:
             clusterer = clusterer or IssueClusterer([], embedder=embedder)
+            clusterer.ignore_also({brand for _, _, brand in texts if brand})
             base = tally.rows
             assigned = clusterer.assign_all(
-                [Complaint(str(base + n), None, text, _EPOCH + timedelta(seconds=base + n)) for n, text in texts]
+                [
+                    Complaint(str(base + n), brand, text, _EPOCH + timedelta(seconds=base + n))
+                    for n, text, brand in texts
+                ]
             )
         for line, _ in chunk:
             issue_id = assigned.get(str(tally.rows))
@@ -225,7 +235,7 @@ def analyze_file(
             tempfile.TemporaryFile("w+", encoding="utf-8") as spool,
         ):
             for row in _read(source, path, columns):
-                chunk.append(_analyze_row(row, columns, analyzer, tally, classifier))
+                chunk.append(_analyze_row(row, columns, analyzer, tally, classifier, brand_column))
                 if len(chunk) >= CHUNK_ROWS:
                     flush()
             flush()
@@ -293,6 +303,7 @@ def _summaries(tally: _Tally, clusterer: IssueClusterer | None) -> tuple[IssueSu
             examples=tuple(clusterer.issues[issue_id].examples),
             topic_id=fields["topic_id"],
             topic_label=fields["topic_label"],
+            brand=clusterer.issues[issue_id].brand,
         )
         for issue_id, size in sorted(sizes.items(), key=lambda item: (-item[1], item[0]))
         if not (fields := _issue_fields(clusterer, issue_id))["unsorted"]
@@ -314,6 +325,7 @@ def _analyze_row(
     analyzer: SentimentAnalyzer,
     tally: _Tally,
     classifier: SentimentClassifier | None = None,
+    brand_column: str = "brand",
 ) -> tuple[dict[str, Any], str | None]:
     """The row's output line, and its text when it has one to cluster."""
     id_column, label_column, text_column = columns
@@ -352,6 +364,9 @@ def _analyze_row(
         },
         "intent": intent.labels,
     }
+    brand = record.get(brand_column)
+    if isinstance(brand, str) and brand.strip():
+        line["brand"] = " ".join(brand.split())[:100]
     return line, text
 
 

@@ -258,6 +258,9 @@ def analyze(
     label_column: Annotated[
         str, typer.Option(help="field with gold labels; metrics are printed when present")
     ] = "label",
+    brand_column: Annotated[
+        str, typer.Option(help="field naming each text's brand; issues are found per brand when present")
+    ] = "brand",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write one JSON line per input row")] = None,
     embedder: Annotated[
         str,
@@ -276,6 +279,7 @@ def analyze(
             text_column=text_column,
             id_column=id_column,
             label_column=label_column,
+            brand_column=brand_column,
             output=output,
             progress=lambda n: progress.advance(task, n),
             embedder=make_embedder(embedder),

@@ -144,18 +144,25 @@ class IssueClusterer:
         # Per brand, the CX lead's known issues: (issue id, the mean of its examples' vectors).
         self.known = {brand: list(issues_) for brand, issues_ in (known or {}).items()}
         self._anchors: dict[str | None, list[tuple[str, Matrix]]] = {}
-        self.ignore = frozenset(word for phrase in ignore_words for word in _WORDS.findall(phrase.lower()))
-        self.label_ignore = self.ignore | {word for phrase in products for word in _WORDS.findall(phrase.lower())}
-        self._ignore_pattern = (
-            re.compile(r"\b(" + "|".join(sorted(map(re.escape, self.ignore), key=len, reverse=True)) + r")\b", re.I)
-            if self.ignore
-            else None
-        )
+        self.ignore: frozenset[str] = frozenset()
+        self.label_ignore = frozenset(word for phrase in products for word in _WORDS.findall(phrase.lower()))
+        self._ignore_pattern: re.Pattern[str] | None = None
+        self.ignore_also(ignore_words)
         self._product_pattern = _product_pattern(products)
         self.touched: set[str] = set()
         self.merges: list[Merge] = []
         # The last batch's vectors by cleaned text, so a split check after it does not embed them again.
         self.batch_vectors: dict[str, Matrix] = {}
+
+    def ignore_also(self, names: Iterable[str]) -> None:
+        """More brand names to leave out of the texts from now on (`reputation analyze` meets them row by row)."""
+        words = {word for phrase in names for word in _WORDS.findall(phrase.lower())} - self.ignore
+        if not words:
+            return
+        self.ignore |= words
+        self.label_ignore |= words
+        alternatives = "|".join(sorted(map(re.escape, self.ignore), key=len, reverse=True))
+        self._ignore_pattern = re.compile(r"\b(" + alternatives + r")\b", re.I)
 
     def clean(self, text: str) -> str:
         # Brand names, handles and links must not decide which issue a complaint belongs to.

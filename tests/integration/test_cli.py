@@ -122,3 +122,17 @@ def test_connectors_list_shows_replay() -> None:
     result = runner.invoke(app, ["connectors", "list", "--json"])
     replay = next(row for row in json.loads(result.stdout) if row["name"] == "replay")
     assert replay["credentials"] == {} and replay["module"] == "connectors.replay:ReplayConnector"
+
+
+def test_analyze_reads_the_brand_column_named_on_the_command_line(tmp_path: Path) -> None:
+    source = tmp_path / "mentions.csv"
+    rows = ["id,company,text", *(f"{n},Acme,Acme package never arrived again {n}" for n in range(3))]
+    source.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    output = tmp_path / "out.jsonl"
+    args = ["analyze", str(source), "--brand-column", "company", "--embedder", "hashing", "-o", str(output), "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert {issue["brand"] for issue in report["issues"]} == {"Acme"}
+    lines = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]
+    assert {line["brand"] for line in lines} == {"Acme"} and "acme" not in lines[0]["issue_label"].lower()

@@ -201,3 +201,35 @@ def test_each_line_gets_its_issue_and_the_report_an_issue_table(tmp_path: Path) 
     assert 0 <= largest.negative_share <= 1
     assert report.to_dict()["issues"][0]["label"] == largest.label
     assert largest.label in report.render().plain
+
+
+def test_rows_that_name_a_brand_get_that_brands_issues_and_never_its_name_as_a_label(tmp_path: Path) -> None:
+    from reputation.text.embeddings import HashingEmbedder
+
+    source = tmp_path / "mentions.csv"
+    complaints = [
+        ("Spotify", "Spotify Premium charged me twice this month"),
+        ("Spotify", "charged twice for Spotify Premium again"),
+        ("Spotify", "Spotify Premium charged twice, refund please"),
+        ("Apple", "Apple charged me twice this month for iCloud"),
+        ("Apple", "charged twice for iCloud by Apple again"),
+        ("Apple", "iCloud charged twice, Apple refund please"),
+        ("", "charged twice and nobody answers"),
+    ]
+    with source.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "company", "text"])
+        writer.writerows((n, brand, text) for n, (brand, text) in enumerate(complaints))
+    output = tmp_path / "out.jsonl"
+
+    report = analyze_file(source, output=output, embedder=HashingEmbedder(), brand_column="company")
+
+    lines = _lines(output)
+    assert [line.get("brand") for line in lines] == ["Spotify"] * 3 + ["Apple"] * 3 + [None]
+    # The same complaint about two brands is two issues, one per brand.
+    assert lines[0]["issue_id"] == lines[1]["issue_id"] == lines[2]["issue_id"]
+    assert lines[3]["issue_id"] == lines[4]["issue_id"] == lines[5]["issue_id"] != lines[0]["issue_id"]
+    labels = {line["issue_label"] for line in lines[:6]}
+    assert not any(name in label for label in labels for name in ("spotify", "apple")), labels
+    assert {issue.brand for issue in report.issues} == {"Spotify", "Apple"}
+    assert "Spotify: " in report.render().plain and report.to_dict()["issues"][0]["brand"] in ("Spotify", "Apple")
