@@ -112,7 +112,8 @@ class Enricher:
             )
             # Reshares repeat someone else's words; only original complaints make issues.
             if sentiment.label == "negative" and row.kind != "reshare" and row.author_key not in owned:
-                complaints.append(Complaint(row.key, row.brand, row.text, as_utc(row.created_at)))
+                thread = cascade_key if cascade_key != row.key else None
+                complaints.append(Complaint(row.key, row.brand, row.text, as_utc(row.created_at), thread))
         assigned = self.issues.assign(connection, complaints, now)
         for result in results:
             result["issue_id"] = assigned.get(result["mention_key"])

@@ -31,7 +31,7 @@ import numpy as np
 from reputation.issues import granularity
 from reputation.issues.linkage import average_linkage
 from reputation.issues.naming import domain_words, is_thing, name_issue, name_topics, tell_apart
-from reputation.issues.phrases import add_phrases, label_issues
+from reputation.issues.phrases import add_phrases, label_issues, phrase_key, phrases_of
 from reputation.issues.topics import Member, Topic, group_topics
 from reputation.issues.topics import resolve as resolve_topic
 from reputation.text.embeddings import Embedder, Matrix, default_embedder
@@ -52,12 +52,24 @@ def issue_id_for(brand: str | None, mention_key: str) -> str:
     return f"iss-{digest}"
 
 
+def _forget_phrases(terms: dict[str, float], text: str, ignore: frozenset[str]) -> None:
+    """Take one text's phrases back out of an issue's counts (the text moved to another issue)."""
+    shown = {phrase_key(phrase): phrase for phrase in terms}
+    for phrase in phrases_of(text, ignore):
+        surface = shown.get(phrase_key(phrase))
+        if surface is not None:
+            terms[surface] -= 1.0
+            if terms[surface] <= 0:
+                del terms[surface]
+
+
 @dataclass(frozen=True)
 class Complaint:
     mention_key: str
     brand: str | None
     text: str
     created_at: datetime
+    thread: str | None = None  # the key of the post its conversation started from, for a reply or a quote
 
 
 @dataclass(frozen=True)
@@ -198,7 +210,12 @@ class IssueClusterer:
     def assign(self, complaint: Complaint) -> str | None:
         return self.assign_all([complaint])[complaint.mention_key]
 
-    def assign_all(self, complaints: Sequence[Complaint]) -> dict[str, str | None]:
+    def assign_all(
+        self, complaints: Sequence[Complaint], thread_issues: Mapping[str, str] | None = None
+    ) -> dict[str, str | None]:
+        """Each complaint's issue (None when its text has nothing to cluster). `thread_issues` gives the issue of
+        thread-starting posts sorted in earlier cycles, so that their replies can follow them (`_follow_threads`).
+        """
         ordered = sorted(complaints, key=lambda complaint: (complaint.created_at, complaint.mention_key))
         cleaned = [self.clean(complaint.text) for complaint in ordered]
         assigned: dict[str, str | None] = {complaint.mention_key: None for complaint in ordered}
@@ -219,10 +236,56 @@ class IssueClusterer:
         for key, found in assigned.items():
             if found is not None:
                 assigned[key] = self.resolve(found)
+        if vectors is not None:
+            texts = [cleaned[i] for i in usable]
+            self._follow_threads([ordered[i] for i in usable], vectors, texts, assigned, thread_issues or {})
         brands = {issue.brand for issue in (self.issues[i] for i in self.touched)}
         self.sort_into_topics(brands)
         self.relabel(brands)
         return assigned
+
+    def _follow_threads(
+        self,
+        complaints: list[Complaint],
+        vectors: Matrix,
+        texts: list[str],
+        assigned: dict[str, str | None],
+        earlier: Mapping[str, str],
+    ) -> None:
+        """A reply joins the issue of the complaint its thread started from, when it is about the same thing.
+
+        "same, mine swelled too and they refused the refund" under a swollen-battery post is that story, though
+        on its own it sits between batteries and refunds. It follows when it is as close to that issue as a
+        straggler may be (`ATTACH_MARGIN` below the join level); an aside ("good luck maya") stays where it was.
+        """
+        for row, complaint in enumerate(complaints):
+            start = assigned.get(complaint.thread or "") or earlier.get(complaint.thread or "")
+            here = assigned.get(complaint.mention_key)
+            if start is None or here is None or complaint.thread == complaint.mention_key:
+                continue
+            target, source = self.issues.get(self.resolve(start)), self.issues[here]
+            if target is None or target is source or target.merged_into or target.centroid is None:
+                continue
+            close = float(vectors[row] @ target.centroid) >= self.join_for(complaint.brand) - granularity.ATTACH_MARGIN
+            if source.label_locked or target.brand != complaint.brand or not close:
+                continue
+            source.size -= 1
+            source.centroid = (
+                ((source.centroid * (source.size + 1) - vectors[row]) / source.size).astype(np.float32)
+                if source.size and source.centroid is not None
+                else None
+            )
+            _forget_phrases(source.terms, texts[row], self.label_ignore)
+            source.examples = [example for example in source.examples if example != complaint.text]
+            if source.size:
+                self.touched.add(source.id)
+            else:  # opened by this reply alone, this cycle: nobody has seen it
+                del self.issues[source.id]
+                self.touched.discard(source.id)
+            target.absorb(vectors[row], 1, complaint.created_at)
+            target.terms = add_phrases(target.terms, [texts[row]], self.label_ignore)
+            assigned[complaint.mention_key] = target.id
+            self.touched.add(target.id)
 
     def _anchors_for(self, brand: str | None, at: datetime) -> list[tuple[str, Matrix]]:
         """The brand's known issues, opened on first use with the name as a locked label."""

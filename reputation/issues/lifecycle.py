@@ -77,7 +77,17 @@ class IssueLifecycle:
             known={b.name: [(k.name, k.examples) for k in b.issues.known] for b in self.config.brands},
         )
         changes = self._apply_corrections(clusterer, now)
-        assigned = clusterer.assign_all(complaints)
+        # Replies follow the complaint their thread started from, even when it was sorted in an earlier cycle.
+        threads = {complaint.thread for complaint in complaints if complaint.thread}
+        started = {
+            row.mention_key: row.issue_id
+            for row in connection.execute(
+                select(enrichments.c.mention_key, enrichments.c.issue_id).where(
+                    enrichments.c.mention_key.in_(threads), enrichments.c.issue_id.is_not(None)
+                )
+            )
+        }
+        assigned = clusterer.assign_all(complaints, started)
         _save_topics(connection, clusterer, chosen, now)
         changes += [
             {"at": now, "issue_id": source, "change": "topic_merged", "other_id": target, "detail": f"{sim:.3f}"}

@@ -134,3 +134,31 @@ def test_an_alert_shows_topic_and_issue_but_never_an_unsorted_post_as_an_issue()
     assert shown_issue("billing error", "billing", 7) == "billing error"  # the issue already names its topic
     assert shown_issue("late refund", None, 4) == "late refund"
     assert shown_issue(None, "billing", 9) is None
+
+
+def test_a_reply_follows_the_complaint_its_thread_started_from_when_it_is_about_the_same_thing() -> None:
+    reply = "refund still not received, my battery swelled too"  # between the two issues on its own
+
+    def sorted_with(thread: str | None) -> tuple[IssueClusterer, dict[str, str | None]]:
+        clusterer = IssueClusterer([], embedder=HashingEmbedder())
+        batch = [*complaints(BATTERY + REFUND), Complaint("x:99", "Voltmart", reply, T0 + timedelta(hours=1), thread)]
+        return clusterer, clusterer.assign_all(batch)
+
+    _, alone = sorted_with(None)
+    assert alone["x:99"] == alone["x:4"] != alone["x:0"]  # without its thread it reads as a refund complaint
+    clusterer, threaded = sorted_with("x:0")
+    assert threaded["x:99"] == threaded["x:0"] != threaded["x:4"]
+    battery, refund = clusterer.issues[threaded["x:0"] or ""], clusterer.issues[threaded["x:4"] or ""]
+    assert (battery.size, refund.size) == (len(BATTERY) + 1, len(REFUND))
+    assert refund.terms.get("not received", 0) == 1  # the moved reply's phrases left the refund issue
+
+    # The thread's first post was sorted in an earlier cycle: the caller says where it went.
+    clusterer = IssueClusterer([], embedder=HashingEmbedder())
+    first = clusterer.assign_all(complaints(BATTERY + REFUND))
+    replies = [
+        Complaint("x:99", "Voltmart", reply, T0 + timedelta(hours=1), "x:0"),
+        Complaint("x:98", "Voltmart", "good luck maya lol", T0 + timedelta(hours=1), "x:0"),
+    ]
+    later = clusterer.assign_all(replies, {"x:0": first["x:0"] or ""})
+    assert clusterer.resolve(later["x:99"] or "") == clusterer.resolve(first["x:0"] or "")
+    assert later["x:98"] is None or clusterer.resolve(later["x:98"]) != clusterer.resolve(first["x:0"] or "")
