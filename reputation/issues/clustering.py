@@ -52,15 +52,15 @@ def issue_id_for(brand: str | None, mention_key: str) -> str:
     return f"iss-{digest}"
 
 
-def _forget_phrases(terms: dict[str, float], text: str, ignore: frozenset[str]) -> None:
-    """Take one text's phrases back out of an issue's counts (the text moved to another issue)."""
-    shown = {phrase_key(phrase): phrase for phrase in terms}
-    for phrase in phrases_of(text, ignore):
-        surface = shown.get(phrase_key(phrase))
-        if surface is not None:
-            terms[surface] -= 1.0
-            if terms[surface] <= 0:
-                del terms[surface]
+def forget_phrases(terms: Mapping[str, float], texts: Iterable[str], ignore: frozenset[str]) -> dict[str, float]:
+    """An issue's phrase counts without those of `texts` (members that moved to another issue)."""
+    by_key = {phrase_key(phrase): phrase for phrase in terms}
+    left = dict(terms)
+    for text in texts:
+        for phrase in phrases_of(text, ignore):
+            if (shown := by_key.get(phrase_key(phrase))) is not None:
+                left[shown] -= 1.0
+    return {phrase: count for phrase, count in left.items() if count > 0}
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,19 @@ class Issue:
         self.centroid = ((mean * self.size + total) / (self.size + count)).astype(np.float32)
         self.size += count
         self.last_seen_at = max(self.last_seen_at, seen_at)
+
+    def release(
+        self, total: Matrix, count: int, texts: Iterable[str], originals: set[str], ignore: frozenset[str]
+    ) -> bool:
+        """Take out `count` members whose vectors sum to `total`, cleaned `texts` and posts `originals` (they
+        moved to another issue); its older members stay. False when they were all it held: the caller drops it."""
+        kept = self.size > count
+        if self.centroid is not None and kept:
+            self.centroid = ((self.centroid * self.size - total) / (self.size - count)).astype(np.float32)
+            self.size -= count
+        self.terms = forget_phrases(self.terms, texts, ignore)
+        self.examples = [text for text in self.examples if text not in originals]
+        return kept
 
 
 def _product_pattern(products: Iterable[str]) -> re.Pattern[str] | None:
@@ -269,15 +282,7 @@ class IssueClusterer:
             close = float(vectors[row] @ target.centroid) >= self.join_for(complaint.brand) - granularity.ATTACH_MARGIN
             if source.label_locked or target.brand != complaint.brand or not close:
                 continue
-            source.size -= 1
-            source.centroid = (
-                ((source.centroid * (source.size + 1) - vectors[row]) / source.size).astype(np.float32)
-                if source.size and source.centroid is not None
-                else None
-            )
-            _forget_phrases(source.terms, texts[row], self.label_ignore)
-            source.examples = [example for example in source.examples if example != complaint.text]
-            if source.size:
+            if source.release(vectors[row], 1, [texts[row]], {complaint.text}, self.label_ignore):
                 self.touched.add(source.id)
             else:  # opened by this reply alone, this cycle: nobody has seen it
                 del self.issues[source.id]

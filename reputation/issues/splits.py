@@ -24,7 +24,7 @@ import numpy as np
 
 from reputation.issues.clustering import Complaint, Issue, IssueClusterer, issue_id_for
 from reputation.issues.linkage import average_linkage
-from reputation.issues.phrases import add_phrases, phrase_key, phrases_of
+from reputation.issues.phrases import add_phrases
 from reputation.text.embeddings import Matrix
 
 # How far below the join threshold parts must be, per embedder: picked on the tuning half of banking77's
@@ -154,15 +154,6 @@ def _split_off(
     clusterer.touched.add(new.id)
     clusterer.pick_examples(new, [member.text for member in members], vectors)
     # What left is taken out of the source's mean and phrase counts; its older members stay.
-    if source.centroid is not None and source.size > len(members):
-        remaining = source.size - len(members)
-        source.centroid = ((source.centroid * source.size - vectors.sum(axis=0)) / remaining).astype(np.float32)
-        source.size = remaining
-    by_key = {phrase_key(phrase): phrase for phrase in source.terms}
-    for text in cleaned:
-        for phrase in phrases_of(text, clusterer.label_ignore):
-            if (shown := by_key.get(phrase_key(phrase))) is not None:
-                source.terms[shown] -= 1.0
-    source.terms = {phrase: count for phrase, count in source.terms.items() if count > 0}
-    source.examples = [text for text in source.examples if text not in {member.text for member in members}]
+    originals = {member.text for member in members}
+    source.release(vectors.sum(axis=0), len(members), cleaned, originals, clusterer.label_ignore)
     return new
