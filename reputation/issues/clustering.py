@@ -498,13 +498,21 @@ class IssueClusterer:
             for issue in sorted(live, key=lambda i: (-i.size, i.id)):
                 if not issue.label_locked and issue.id in self.touched:
                     chosen = labels.get(issue.id) or issue.label or "unlabelled"
-                    named = name_issue(chosen, issue.terms, issue.size, domain)
+                    named = name_issue(chosen, issue.terms, issue.size, domain, self._central_phrases(issue))
                     if named in taken:
                         named = tell_apart(named, issue.terms, issue.size, taken, domain)
                     issue.label = named
                     taken.add(named)
             # Topics keep domain words: at their grain "account" or "credit" is the thing (CFPB's products).
             self._label_topics(brand, live)
+
+    def _central_phrases(self, issue: Issue) -> dict[str, float]:
+        """The phrases of the issue's most typical post (its first example), each with its count in the issue."""
+        if not issue.examples:
+            return {}
+        counts = {phrase_key(p): c for p, c in issue.terms.items()}
+        found = phrases_of(self.clean(issue.examples[0]), self.label_ignore)
+        return {p: counts.get(phrase_key(p), 1.0) for p in found}
 
     def _label_topics(self, brand: str | None, live: list[Issue]) -> None:
         """A topic's label: the phrase that tells it from the brand's other topics, over its issues' phrases."""

@@ -9,8 +9,10 @@ MIN_SHARE of the issue's posts use it (or MIN_POSTS, for small issues).
 1. a phrase of two or more words holding the chosen word, used by enough members ("battery swelled");
 2. else the chosen word with the issue's most used thing ("swelled" + "battery");
 3. a chosen thing with the state its posts share, an adjective in WordNet ("bottom" + "bulging");
-4. a thing alone when nothing better is shared ("refund"); never a generic word, a handle, a
-   number or a phrase that starts or ends with a function word.
+4. a thing alone when nothing better is shared ("refund");
+5. when the posts share no thing at all, the phrase of the most central post (the issue's first example)
+   that most members use; never a generic word, a bare judgement ("bad"), a handle, a number or a phrase
+   that starts or ends with a function word.
 
 What is a thing and what is a state comes from WordNet's parts of speech (`vocabulary`); no tagger is
 installable here. Topics are named apart (`name_topics`): by the thing most of their posts share.
@@ -57,7 +59,8 @@ _FUNCTION = frozenset(
 )
 # Common verbs WordNet also lists as nouns ("come", "like", "need"): never what a complaint is about.
 _PLAIN_VERBS = frozenset(
-    "love hate like want need said get got make made go went come came know think feel felt".split()
+    """love hate like want need said get got make made go went come came know think feel felt put take took give
+    gave look see saw keep kept let tell told ask fly flew""".split()
 )
 _JUDGEMENT = _PLAIN_VERBS | frozenset(
     """bad good great terrible awful horrible worst best poor nice amazing ridiculous unacceptable disappointing
@@ -86,7 +89,7 @@ def is_thing(word: str) -> bool:
     knows only as a verb or adjective ("arrive", "rude"), not an inflected verb ("took", "sent")."""
     if _VERB_ENDING.search(word) or word in GENERIC or word in _FUNCTION or word.isdigit() or len(word) < 3:
         return False
-    if word in _PLAIN_VERBS:
+    if word in _JUDGEMENT:  # plain verbs and bare judgements ("fine", "bad"), which WordNet also lists as nouns
         return False
     base = lemma(word)
     # An inflection other than a plural is a verb form: "took", "sent", "caught", "broke" (but "children").
@@ -120,8 +123,15 @@ def domain_words(profiles: Iterable[Mapping[str, float]], total: int) -> frozens
     )
 
 
-def name_issue(chosen: str, terms: Mapping[str, float], size: int, domain: frozenset[str] = frozenset()) -> str:
-    """The name for an issue whose distinctive phrase is `chosen`, from its phrase counts `terms`."""
+def name_issue(
+    chosen: str,
+    terms: Mapping[str, float],
+    size: int,
+    domain: frozenset[str] = frozenset(),
+    central: Mapping[str, float] | None = None,
+) -> str:
+    """The name for an issue whose distinctive phrase is `chosen`, from its phrase counts `terms`; `central` holds
+    the phrases of its most central member (with their counts in the issue), the name when nothing is shared."""
     floor = max(MIN_POSTS, math.ceil(MIN_SHARE * size)) if size >= MIN_POSTS else 1
     shared = {
         phrase: count
@@ -130,6 +140,8 @@ def name_issue(chosen: str, terms: Mapping[str, float], size: int, domain: froze
     }
     words = chosen.lower().split()
     weak = is_fragment(chosen) or chosen.lower() in domain  # a fragment or a domain word: nothing to build on
+    # A bare judgement ("bad", "great") starts a phrase ("great crew") but is never a name or half of one.
+    judgement = chosen.lower() in _JUDGEMENT
     if len(words) > 1 and not is_fragment(chosen) and any(is_thing(w) for w in words):
         return chosen
     things = sorted((p for p in shared if " " not in p and is_thing(p)), key=lambda p: (-shared[p], p))
@@ -146,15 +158,22 @@ def name_issue(chosen: str, terms: Mapping[str, float], size: int, domain: froze
         # ("bottom" -> "bottom bulging").
         how = sorted((p for p in shared if " " not in p and went_wrong(p)), key=lambda p: (-shared[p], p))
         return f"{chosen} {how[0]}" if how else chosen
-    if len(words) == 1 and not weak and things:
+    if len(words) == 1 and not weak and not judgement and things:
         return f"{things[0]} {chosen}"
     # A lone verb with no specific thing shared: the domain word carries it ("flight delayed", not "delayed").
     carriers = sorted((w for w in domain if terms.get(w, 0.0) >= floor and is_thing(w)), key=lambda w: (-terms[w], w))
-    if len(words) == 1 and not weak and not is_thing(words[0]) and carriers:
+    if len(words) == 1 and not weak and not judgement and not is_thing(words[0]) and carriers:
         return f"{carriers[0]} {chosen}"
     if things:
         return things[0]
-    return chosen if len(words) > 1 and not weak else _central(terms, domain)
+    if len(words) > 1 and not weak:
+        return chosen
+    # Nothing the posts share names a thing: the most typical post names it, as one of them would; failing
+    # that, a domain word most of them use still says what the issue is about.
+    typical = _central(central or {}, domain)
+    if typical:
+        return typical
+    return carriers[0] if carriers else _most_used(terms, domain)
 
 
 def tell_apart(
@@ -189,8 +208,18 @@ def tell_apart(
     return named
 
 
-def _central(terms: Mapping[str, float], domain: frozenset[str] = frozenset()) -> str:
-    """Nothing shared names it: the member texts' most used phrase that is not a fragment."""
+def _central(phrases: Mapping[str, float], domain: frozenset[str] = frozenset()) -> str:
+    """The phrase of the most central member that the most members use, then the one of more words (it says
+    more): one holding a thing, not a fragment or a domain word alone; "" when it has none.
+
+    Before, the most used phrase over all members was taken, and as no phrase was used twice the tie went to
+    the alphabet: "put", "sky" and "look" named airline groups."""
+    usable = [p for p in phrases if not is_fragment(p) and p not in domain and any(is_thing(w) for w in p.split())]
+    return max(usable, key=lambda p: (phrases[p], len(p.split()), -len(p), p)) if usable else ""
+
+
+def _most_used(terms: Mapping[str, float], domain: frozenset[str] = frozenset()) -> str:
+    """The member texts' most used phrase that is not a fragment."""
     usable = [p for p in terms if not is_fragment(p) and (" " in p or is_thing(p))]
     usable = [p for p in usable if p not in domain] or usable
     return max(usable, key=lambda p: (terms[p], -len(p), p)) if usable else "unlabelled"

@@ -78,6 +78,14 @@ def test_repeated_texts_are_embedded_once_and_get_the_same_vector() -> None:
 
 
 @needs_model
+def test_a_texts_vector_does_not_depend_on_the_texts_embedded_with_it() -> None:
+    # Two fresh embedders (no shared cache): the text alone, then among longer and shorter texts.
+    alone = OnnxMiniLMEmbedder().embed([TEXTS[1]])[0]
+    among = OnnxMiniLMEmbedder().embed(TEXTS)[1]
+    assert np.array_equal(alone, among)
+
+
+@needs_model
 def test_cues_the_lexicon_alone_misreads_are_read_as_negative(classifier: SentimentClassifier) -> None:
     scored = classifier.score_many(TEXTS[:4], SentimentAnalyzer())
     assert [s.label for s in scored] == ["negative"] * 4

@@ -61,3 +61,19 @@ def test_a_lone_thing_is_named_with_the_state_its_posts_share() -> None:
     assert went_wrong("cracked") and went_wrong("missing") and went_wrong("late")
     assert not went_wrong("bought") and not went_wrong("actually") and not went_wrong("terrible")
     assert not went_wrong("new") and not went_wrong("excited")  # place it or say how it felt, not what broke
+
+
+def test_bare_judgements_are_never_things() -> None:
+    assert not is_thing("bad") and not is_thing("fine") and not is_thing("great")
+    # ... so a group whose only shared words are a judgement and a domain word is not named "bad".
+    terms = {"delay": 4.0, "bad": 2.0, "work": 2.0, "lounge": 1.0, "bad lounge": 1.0}
+    assert name_issue("bad", terms, 4, frozenset({"delay"})) == "work"
+
+
+def test_nothing_shared_names_the_issue_from_its_most_central_post() -> None:
+    # Every phrase is one post's: before, the tie went to the alphabet ("put"), now to the typical post.
+    terms = {"put": 1.0, "aug": 1.0, "canx": 1.0, "flight": 3.0, "missed connection": 1.0, "connection": 1.0}
+    central = {"missed connection": 1.0, "connection": 1.0, "put": 1.0}
+    assert name_issue("ba", terms, 4, frozenset({"flight"}), central) == "missed connection"
+    # Without a central post that names a thing, a domain word most of them use says what it is about.
+    assert name_issue("ba", terms, 4, frozenset({"flight"}), {"put": 1.0}) == "flight"
