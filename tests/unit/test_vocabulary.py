@@ -65,7 +65,7 @@ def test_a_lone_thing_is_named_with_the_state_its_posts_share() -> None:
 
 def test_bare_judgements_are_never_things() -> None:
     assert not is_thing("bad") and not is_thing("fine") and not is_thing("great")
-    # ... so a group whose only shared words are a judgement and a domain word is not named "bad".
+    # ... so an issue whose distinctive word is "bad" is named by the thing its posts share, not "bad" or "work bad".
     terms = {"delay": 4.0, "bad": 2.0, "work": 2.0, "lounge": 1.0, "bad lounge": 1.0}
     assert name_issue("bad", terms, 4, frozenset({"delay"})) == "work"
 
