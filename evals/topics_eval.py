@@ -9,8 +9,9 @@ topics, and average linkage cut at cosine distance 0.6. For each, per level (iss
   out is not rewarded);
 - groups: how many groups of 3 or more;
 - named: the share of groups of 3+ whose label shares a content lemma with the name of the group's
-  majority gold label (for the baselines, the same labeller runs on their groups); the row "ours, t > i"
-  scores the issue named as alerts and the digest show it, "topic > issue"; named* leaves out the groups
+  majority gold label (for the baselines, the same labeller runs on their groups); our issue label is
+  "topic > issue", as `reputation analyze` writes it and alerts and the digest show it, and the row "ours,
+  name alone" scores the issue's own name without its topic; named* leaves out the groups
   whose majority label has no name to match (the airline tag OTHER), which no label can name.
 
 Data, none of it written here (see ../shared/data/SOURCES.md):
@@ -47,7 +48,6 @@ import numpy as np
 from reputation.cli.analyze import analyze_file
 from reputation.issues import IssueClusterer, average_linkage
 from reputation.issues.phrases import add_phrases, label_issues, lemma
-from reputation.issues.topics import topic_and_issue
 from reputation.text.embeddings import Embedder, Matrix, default_embedder
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "issues"
@@ -205,15 +205,21 @@ def ours(data: Dataset, embedder: Embedder) -> tuple[list[Row], float]:
         found = [line.get(f"{level}_id") for line in lines]
         labels = {line[f"{level}_id"]: line.get(f"{level}_label") or "" for line in lines if line.get(f"{level}_id")}
         rows.append(score("ours", level, truth, found, labels))
-    # The issue as every other surface shows it: "topic > issue".
-    both = {
-        line["issue_id"]: topic_and_issue(line.get("topic_label"), line.get("issue_label") or "")
+    # `issue_label` is "topic > issue", as every surface shows it; the issue's own name alone, for comparison with
+    # the baselines' single labels, is what follows the topic.
+    alone = {
+        line["issue_id"]: _name_alone(line.get("issue_label") or "", line.get("topic_label"))
         for line in lines
         if line.get("issue_id")
     }
     found = [line.get("issue_id") for line in lines]
-    rows.append(score("ours, t > i", "issue", data.issues, found, both))
+    rows.append(score("ours, name alone", "issue", data.issues, found, alone))
     return rows, seconds
+
+
+def _name_alone(issue_label: str, topic_label: str | None) -> str:
+    prefix = f"{topic_label} > " if topic_label else ""
+    return issue_label[len(prefix) :] if prefix and issue_label.startswith(prefix) else issue_label
 
 
 def baselines(data: Dataset, embedder: Embedder) -> list[Row]:

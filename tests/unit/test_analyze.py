@@ -233,3 +233,30 @@ def test_rows_that_name_a_brand_get_that_brands_issues_and_never_its_name_as_a_l
     assert not any(name in label for label in labels for name in ("spotify", "apple")), labels
     assert {issue.brand for issue in report.issues} == {"Spotify", "Apple"}
     assert "Spotify: " in report.render().plain and report.to_dict()["issues"][0]["brand"] in ("Spotify", "Apple")
+
+
+def test_a_lines_issue_label_is_the_issue_as_alerts_and_the_digest_name_it() -> None:
+    from datetime import UTC, datetime
+
+    from reputation.cli.analyze import _issue_fields
+    from reputation.issues import IssueClusterer
+    from reputation.issues.clustering import Issue
+    from reputation.issues.topics import Topic
+    from reputation.text.embeddings import HashingEmbedder
+
+    now = datetime(2026, 12, 4, tzinfo=UTC)
+    clusterer = IssueClusterer([], embedder=HashingEmbedder())
+    clusterer.topics["top-1"] = Topic("top-1", None, "delay", 9, now, now)
+    for issue_id, label in (("iss-1", "missed connection"), ("iss-2", "delay overnight")):
+        clusterer.issues[issue_id] = Issue(issue_id, None, label, {}, 4, now, now, topic_id="top-1")
+    clusterer.issues["iss-3"] = Issue("iss-3", None, "seat", {}, 2, now, now)  # unsorted: too few alike
+
+    assert _issue_fields(clusterer, "iss-1") == {
+        "issue_id": "iss-1",
+        "issue_label": "delay > missed connection",
+        "topic_id": "top-1",
+        "topic_label": "delay",
+        "unsorted": False,
+    }
+    assert _issue_fields(clusterer, "iss-2")["issue_label"] == "delay overnight"  # the name already holds the topic
+    assert _issue_fields(clusterer, "iss-3")["issue_label"] is None
