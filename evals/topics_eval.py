@@ -26,7 +26,7 @@ Data, none of it written here (see ../shared/data/SOURCES.md):
 
 `--split` also scores each extra set's two halves (by the parity of the SHA-1 of the text): settings are
 tuned on banking77, CFPB and the "tune" half only; the "held" half is the held-out check.
-Vectors are cached in ~/.cache/reputation-evals so that a second run does not embed again.
+Vectors are cached per data set in ~/.cache/reputation-evals so that a second run does not embed again.
 """
 
 from __future__ import annotations
@@ -92,13 +92,20 @@ class Row:
 
 
 class CachedEmbedder:
-    """The real embedder behind a disk cache keyed by text."""
+    """The real embedder behind a disk cache keyed by text, one cache per data set.
 
-    def __init__(self, inner: Embedder) -> None:
+    The int8 embedder's vectors move a little with the texts batched beside them, so a cache shared by every
+    data set (and every earlier run) gave each text the vector of whichever batch first embedded it, and the
+    figures depended on that history (single-topic airline tweets: NMI 0.507 from one cache, 0.487 from
+    another). One cache per data set, filled by that set's own first run, holds what `reputation analyze`
+    computes on that file, and a later run reads the same vectors.
+    """
+
+    def __init__(self, inner: Embedder, dataset: str) -> None:
         self.inner = inner
         self.name = inner.name
         self.dimension = inner.dimension
-        self.path = CACHE / f"{inner.name}.npz"
+        self.path = CACHE / f"{inner.name}-{dataset}.npz"
         self.known: dict[str, Matrix] = {}
         if self.path.exists():
             with np.load(self.path) as saved:
@@ -256,10 +263,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-baselines", action="store_true")
     parser.add_argument("--split", action="store_true", help="also score each extra set's tune and held halves")
     args = parser.parse_args(argv)
-    embedder = CachedEmbedder(default_embedder())
     for data in load(args.extra, args.split):
         if args.only and data.name not in args.only:
             continue
+        # A fresh embedder per set: its in-process memory of vectors must not carry one set's batches into another.
+        embedder = CachedEmbedder(default_embedder(), data.name)
         found, seconds = ours(data, embedder)
         rows = found + ([] if args.no_baselines else baselines(data, embedder))
         embedder.save()

