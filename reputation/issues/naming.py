@@ -30,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 from reputation.issues.phrases import lemma
-from reputation.issues.vocabulary import names_no_thing, noun_only, says_how
+from reputation.issues.vocabulary import names_no_thing, noun_and_verb, noun_only, says_how
 
 MIN_SHARE = 0.2
 MIN_POSTS = 2
@@ -60,11 +60,11 @@ _FUNCTION = frozenset(
 # Common verbs WordNet also lists as nouns ("come", "like", "need"): never what a complaint is about.
 _PLAIN_VERBS = frozenset(
     """love hate like want need said get got make made go went come came know think feel felt put take took give
-    gave look see saw keep kept let tell told ask fly flew""".split()
+    gave look see saw keep kept let tell told ask fly flew found""".split()
 )
 _JUDGEMENT = _PLAIN_VERBS | frozenset(
     """bad good great terrible awful horrible worst best poor nice amazing ridiculous unacceptable disappointing
-    disappointed annoying annoyed frustrated frustrating angry upset happy sad fine okay sorry excited glad
+    disappointed annoying annoyed frustrated frustrating angry upset happy sad fine okay sorry excited glad better worse
     grateful thankful proud lucky""".split()
 )
 # Adjectives that place or count a thing but say nothing of what went wrong with it ("website new", "gate first").
@@ -93,9 +93,12 @@ def is_thing(word: str) -> bool:
         return False
     base = lemma(word)
     # An inflection other than a plural is a verb form: "took", "sent", "caught", "broke" (but "children").
-    if base != word and word not in (base + "s", base + "es", base[:-1] + "ies") and not noun_only(base):
+    # The lookup table also reads some words of their own as another's past ("number" -> "numb", "crew" ->
+    # "crow", "ground" -> "grind"): a word WordNet lists as a noun and as a verb of its own is no inflection.
+    inflected = base != word and word not in (base + "s", base + "es", base[:-1] + "ies") and not noun_and_verb(word)
+    if inflected and not noun_only(base):
         return False
-    return not (names_no_thing(word) or names_no_thing(base))
+    return not (names_no_thing(word) or (base != word and not noun_and_verb(word) and names_no_thing(base)))
 
 
 def went_wrong(word: str) -> bool:

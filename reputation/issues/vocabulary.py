@@ -64,6 +64,16 @@ def noun_only(word: str) -> bool:
     return word in index["noun"] and word not in index["verb"]
 
 
+def noun_and_verb(word: str) -> bool:
+    """WordNet lists the word, as written, both as a noun and as a verb ("number", "crew", "ground"): a word of
+    its own, whatever a lemma table says it inflects."""
+    index = _index()
+    if index is None:
+        return False
+    word = word.lower()
+    return word in index["noun"] and word in index["verb"]
+
+
 def says_how(word: str) -> bool:
     """WordNet lists the word, as written, as an adjective: the state a thing is in ("bulging", "cracked",
     "missing", "late"), where the forms of plain actions are not ("bought", "returned", "estimated")."""
