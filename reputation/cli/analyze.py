@@ -277,7 +277,7 @@ def _issue_fields(clusterer: IssueClusterer | None, issue_id: str | None) -> dic
     topic = clusterer.topics.get(resolve_topic(clusterer.topics, final.topic_id) or "")
     return {
         "issue_id": final.id,
-        # As alerts, the digest and `issues list` name it ("battery > swelled"), not the bare name ("swelled").
+        # As alerts, the digest and `issues list` name it ("delay > missed connection"), not the bare name.
         "issue_label": topic_and_issue(topic.label if topic else None, final.label),
         "topic_id": topic.id if topic else None,
         "topic_label": topic.label if topic else None,

@@ -91,14 +91,13 @@ def is_thing(word: str) -> bool:
         return False
     if word in _JUDGEMENT:  # plain verbs and bare judgements ("fine", "bad"), which WordNet also lists as nouns
         return False
-    base = lemma(word)
+    # The lookup table reads some words of their own as another's past ("number" -> "numb", "crew" -> "crow",
+    # "ground" -> "grind"): a word WordNet lists as a noun and as a verb of its own is its own lemma.
+    base = word if noun_and_verb(word) else lemma(word)
     # An inflection other than a plural is a verb form: "took", "sent", "caught", "broke" (but "children").
-    # The lookup table also reads some words of their own as another's past ("number" -> "numb", "crew" ->
-    # "crow", "ground" -> "grind"): a word WordNet lists as a noun and as a verb of its own is no inflection.
-    inflected = base != word and word not in (base + "s", base + "es", base[:-1] + "ies") and not noun_and_verb(word)
-    if inflected and not noun_only(base):
+    if base != word and word not in (base + "s", base + "es", base[:-1] + "ies") and not noun_only(base):
         return False
-    return not (names_no_thing(word) or (base != word and not noun_and_verb(word) and names_no_thing(base)))
+    return not (names_no_thing(word) or names_no_thing(base))
 
 
 def went_wrong(word: str) -> bool:
