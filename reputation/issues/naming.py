@@ -60,7 +60,7 @@ _FUNCTION = frozenset(
 # Common verbs WordNet also lists as nouns ("come", "like", "need"): never what a complaint is about.
 _PLAIN_VERBS = frozenset(
     """love hate like want need said get got make made go went come came know think feel felt put take took give
-    gave look see saw keep kept let tell told ask fly flew found""".split()
+    gave look see saw keep kept let tell told ask fly flew found work""".split()
 )
 _JUDGEMENT = _PLAIN_VERBS | frozenset(
     """bad good great terrible awful horrible worst best poor nice amazing ridiculous unacceptable disappointing

@@ -68,9 +68,12 @@ def test_a_lone_thing_is_named_with_the_state_its_posts_share() -> None:
 
 def test_bare_judgements_are_never_things() -> None:
     assert not is_thing("bad") and not is_thing("fine") and not is_thing("great")
-    # ... so an issue whose distinctive word is "bad" is named by the thing its posts share, not "bad" or "work bad".
+    # ... so an issue whose distinctive word is "bad" is named by the thing its posts share, not "bad" or "seat bad";
+    terms = {"delay": 4.0, "bad": 2.0, "seat": 2.0, "lounge": 1.0, "bad lounge": 1.0}
+    assert name_issue("bad", terms, 4, frozenset({"delay"})) == "seat"
+    # and when they share none but the brand's domain word ("work" is a plain verb), by that word.
     terms = {"delay": 4.0, "bad": 2.0, "work": 2.0, "lounge": 1.0, "bad lounge": 1.0}
-    assert name_issue("bad", terms, 4, frozenset({"delay"})) == "work"
+    assert name_issue("bad", terms, 4, frozenset({"delay"})) == "delay"
 
 
 def test_nothing_shared_names_the_issue_from_its_most_central_post() -> None:
