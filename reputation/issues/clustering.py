@@ -109,6 +109,11 @@ class Issue:
         self.size += count
         self.last_seen_at = max(self.last_seen_at, seen_at)
 
+    def admit(self, total: Matrix, count: int, seen_at: datetime, texts: Iterable[str], ignore: frozenset[str]) -> None:
+        """Add `count` members whose vectors sum to `total` and whose cleaned texts are `texts`: mean and phrases."""
+        self.absorb(total, count, seen_at)
+        self.terms = add_phrases(self.terms, texts, ignore)
+
     def release(
         self, total: Matrix, count: int, texts: Iterable[str], originals: set[str], ignore: frozenset[str]
     ) -> bool:
@@ -287,8 +292,7 @@ class IssueClusterer:
             else:  # opened by this reply alone, this cycle: nobody has seen it
                 del self.issues[source.id]
                 self.touched.discard(source.id)
-            target.absorb(vectors[row], 1, complaint.created_at)
-            target.terms = add_phrases(target.terms, [texts[row]], self.label_ignore)
+            target.admit(vectors[row], 1, complaint.created_at, [texts[row]], self.label_ignore)
             assigned[complaint.mention_key] = target.id
             self.touched.add(target.id)
 
@@ -340,8 +344,9 @@ class IssueClusterer:
             if not members:
                 continue
             issue = self.issues[issue_id]
-            issue.absorb(vectors[members].sum(axis=0), len(members), max(complaints[i].created_at for i in members))
-            issue.terms = add_phrases(issue.terms, (cleaned[usable[rows[i]]] for i in members), self.label_ignore)
+            latest = max(complaints[i].created_at for i in members)
+            member_texts = (cleaned[usable[rows[i]]] for i in members)
+            issue.admit(vectors[members].sum(axis=0), len(members), latest, member_texts, self.label_ignore)
             self.pick_examples(issue, [complaints[i].text for i in members], vectors[members])
             self.touched.add(issue_id)
             matched.update({complaints[i].mention_key: issue_id for i in members})
@@ -394,8 +399,8 @@ class IssueClusterer:
                     embedder=self.embedder.name,
                 )
                 self.issues[best.id] = best
-            best.absorb(total.astype(np.float32), len(group), max(complaints[i].created_at for i in group))
-            best.terms = add_phrases(best.terms, (texts[i] for i in group), self.label_ignore)
+            latest = max(complaints[i].created_at for i in group)
+            best.admit(total.astype(np.float32), len(group), latest, (texts[i] for i in group), self.label_ignore)
             new_members[best.id].extend(group)
             self.touched.add(best.id)
             for i in group:
