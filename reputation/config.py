@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from enum import IntEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -383,11 +383,33 @@ class DigestConfig(_Strict):
         default=None, description="where output_dir is served; Slack and email link <public_url>/<file name>"
     )
     send: bool = Field(default=False, description="send the Slack summary and email whenever the digest is built")
+    day_starts_at: time = Field(
+        default=time(0, 0),
+        description="the brand's local time at which a digest's day begins: 08:00 makes each day 08:00 to 08:00",
+    )
+
+    def day_of(self, moment: datetime, zone: ZoneInfo) -> date:
+        """The digest day that holds `moment`: named by the local date on which that day begins."""
+        wall = moment.astimezone(zone).replace(tzinfo=None)
+        return (wall - timedelta(hours=self.day_starts_at.hour, minutes=self.day_starts_at.minute)).date()
+
+    def day_bounds(self, day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+        """Where a digest day begins and ends, in UTC (23 or 25 hours across a DST change)."""
+        start = datetime.combine(day, self.day_starts_at, tzinfo=zone)
+        end = datetime.combine(day + timedelta(days=1), self.day_starts_at, tzinfo=zone)
+        return start.astimezone(UTC), end.astimezone(UTC)
 
     def file_path(self, brand: str | None, day: date) -> Path:
         """Where a day's digest goes: digest-<brand>-<day>.html, or digest-<day>.html for all brands."""
         name = slug(brand) if brand else ""
         return Path(self.output_dir) / f"digest-{name + '-' if name else ''}{day.isoformat()}.html"
+
+    @field_validator("day_starts_at")
+    @classmethod
+    def _local_minute(cls, value: time) -> time:
+        if value.tzinfo is not None:
+            raise ValueError("give a local time such as 08:00, without a UTC offset: each brand's timezone applies")
+        return value.replace(second=0, microsecond=0)
 
     @field_validator("public_url")
     @classmethod

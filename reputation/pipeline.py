@@ -208,6 +208,6 @@ def deliver(store: Store, config: Config, env: Mapping[str, str]) -> int:
 
 
 def digest(store: Store, config: Config, brand: str, run_at: datetime, env: Mapping[str, str]) -> Path:
-    """Write (and, with `digest.send`, send) the brand's digest of the day before `run_at`, in its time zone."""
-    day = (run_at.astimezone(config.brand(brand).zone) - timedelta(days=1)).date()
+    """Write (and, with `digest.send`, send) the brand's digest of the day before the one `run_at` falls in."""
+    day = config.digest.day_of(run_at, config.brand(brand).zone) - timedelta(days=1)
     return load_alerting().digest(store, config, day, brand, config.digest.file_path(brand, day), env)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from alerts.digest.build import build_brand_digest, day_bounds
+from alerts.digest.build import build_brand_digest
 from alerts.digest.delivery import FAILED, SENT, SKIPPED, Delivery, send_digest
 from alerts.digest.page import render_html
 from alerts.digest.records import BrandDigest
@@ -29,7 +29,6 @@ __all__ = [
     "DigestSendError",
     "build_brand_digest",
     "build_digests",
-    "day_bounds",
     "render_html",
     "send_digest",
     "slack_message",
@@ -47,11 +46,13 @@ class DigestSendError(ReputationError):
 def build_digests(
     store: Store, config: Config, *, day: date | None, brand: str | None, now: datetime | None = None
 ) -> list[BrandDigest]:
-    """One digest per brand (or the one named); `day` defaults to each brand's own today."""
+    """One digest per brand (or the one named); `day` defaults to the digest day each brand is in at `now`."""
     now = now or datetime.now(UTC)
     brands = [config.brand(brand)] if brand else list(config.brands)
     with store.engine.connect() as connection:
-        return [build_brand_digest(connection, config, b, day or now.astimezone(b.zone).date(), now) for b in brands]
+        return [
+            build_brand_digest(connection, config, b, day or config.digest.day_of(now, b.zone), now) for b in brands
+        ]
 
 
 def _report(deliveries: list[Delivery]) -> None:

@@ -1,6 +1,7 @@
 """Reading one brand's day from the store into a `BrandDigest`.
 
-The day is the brand's own calendar day. Days before the brand's first mention
+The day is the brand's own: local midnight to midnight, or from `digest.day_starts_at`
+to the same time the next day. Days before the brand's first mention
 or source run count as "no data", never as zero, so that a monitor switched on
 last Tuesday does not report today as a surge over an empty week. Verdicts use
 the alert rules' own thresholds, so the digest and the alerts agree.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
@@ -45,13 +46,6 @@ EXAMPLES_PER_ISSUE = 2
 MIN_PEOPLE = 2
 
 
-def day_bounds(day: date, brand: BrandConfig) -> tuple[datetime, datetime]:
-    """The brand's local midnight to midnight, in UTC (23 or 25 hours across a DST change)."""
-    start = datetime.combine(day, time.min, tzinfo=brand.zone)
-    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=brand.zone)
-    return start.astimezone(UTC), end.astimezone(UTC)
-
-
 def build_brand_digest(
     connection: Connection, config: Config, brand: BrandConfig, day: date, now: datetime | None = None
 ) -> BrandDigest:
@@ -60,13 +54,13 @@ def build_brand_digest(
     repeat = config.alerts.rules.repeat_complainer
     days = [day - timedelta(days=offset) for offset in range(config.digest.history_days - 1, -1, -1)]
     earliest = min(days[0], day - timedelta(days=spike.baseline_days))
-    fetch_start, _ = day_bounds(earliest, brand)
-    day_start, day_end = day_bounds(day, brand)
+    fetch_start, _ = config.digest.day_bounds(earliest, brand.zone)
+    day_start, day_end = config.digest.day_bounds(day, brand.zone)
     sources = [s for s in config.sources if not s.brands or brand.name in s.brands]
-    since = _monitoring_since(connection, brand, [s.name for s in sources])
+    since = _monitoring_since(connection, config, brand, [s.name for s in sources])
 
     rows = brand_posts(connection, brand.name, fetch_start, day_end)
-    local_day = {row.key: as_utc(row.created_at).astimezone(brand.zone).date() for row in rows}
+    local_day = {row.key: config.digest.day_of(as_utc(row.created_at), brand.zone) for row in rows}
     volumes = {d: DayVolume(d, monitored=since is not None and d >= since) for d in days}
     unanalysed = 0
     for row in rows:
@@ -83,6 +77,7 @@ def build_brand_digest(
         day=day,
         timezone=brand.timezone,
         generated_at=now,
+        day_start=day_start,
         day_end=day_end,
         criteria=Criteria(
             spike_ratio=spike.min_ratio,
@@ -120,12 +115,14 @@ def build_brand_digest(
     return digest
 
 
-def _monitoring_since(connection: Connection, brand: BrandConfig, source_names: list[str]) -> date | None:
-    """The brand's first local day with data: its first mention or its sources' first run."""
+def _monitoring_since(
+    connection: Connection, config: Config, brand: BrandConfig, source_names: list[str]
+) -> date | None:
+    """The brand's first digest day with data: its first mention or its sources' first run."""
     first_mention = first_mention_at(connection, brand.name)
     first_run = first_run_at(connection, source_names)
     known = [as_utc(value) for value in (first_mention, first_run) if value is not None]
-    return min(known).astimezone(brand.zone).date() if known else None
+    return config.digest.day_of(min(known), brand.zone) if known else None
 
 
 def _issue_lines(
@@ -246,7 +243,7 @@ def _repeat_complainers(
     )
     people = []
     for posts in by_person.values():
-        on_day = sum(as_utc(post.created_at).astimezone(brand.zone).date() == day for post in posts)
+        on_day = sum(config.digest.day_of(as_utc(post.created_at), brand.zone) == day for post in posts)
         occasions = len({post.cascade_key for post in posts})
         if occasions >= rule.min_complaints and on_day:
             people.append(

@@ -107,7 +107,7 @@ def source_health(
         mine = [run for run in runs if run.source == source.name]
         today = [run for run in mine if as_utc(run.started_at) >= day_start]
         earlier = [run for run in mine if as_utc(run.started_at) < day_start]
-        days_run = {as_utc(run.started_at).astimezone(zone).date() for run in earlier}
+        days_run = {config.digest.day_of(as_utc(run.started_at), zone) for run in earlier}
         failed = [run for run in today if run.error]
         health.append(
             SourceHealth(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from alerts.digest.responses import ResponseSummary
 
@@ -170,6 +171,7 @@ class BrandDigest:
     day: date
     timezone: str
     generated_at: datetime
+    day_start: datetime  # local midnight, or digest.day_starts_at
     day_end: datetime
     criteria: Criteria
     volumes: list[DayVolume]
@@ -202,6 +204,12 @@ class BrandDigest:
     def negative_share_before(self) -> float | None:
         total = sum(v.total for v in self.baseline)
         return sum(v.negative for v in self.baseline) / total if total else None
+
+    @property
+    def starts_at(self) -> str | None:
+        """The local time the day begins, where it is not midnight (`digest.day_starts_at`)."""
+        local = self.day_start.astimezone(ZoneInfo(self.timezone))
+        return None if (local.hour, local.minute) == (0, 0) else f"{local:%H:%M}"
 
     @property
     def in_progress(self) -> bool:

@@ -30,7 +30,8 @@ def _plain(text: str, limit: int) -> PlainTextObject:
 
 
 def day_heading(d: BrandDigest) -> str:
-    heading = f"{d.brand}, {d.day.strftime('%A %d %B %Y')} ({d.timezone})"
+    since = f" from {d.starts_at}" if d.starts_at else ""
+    heading = f"{d.brand}, {d.day.strftime('%A %d %B %Y')}{since} ({d.timezone})"
     return heading + (", day not over yet" if d.in_progress else "")
 
 

@@ -391,7 +391,7 @@ def issues_show(
 def digest(
     config: ConfigOption = None,
     day: Annotated[
-        str | None, typer.Option("--date", help="YYYY-MM-DD in the brand's time zone (default: today)")
+        str | None, typer.Option("--date", help="YYYY-MM-DD, the local date the day begins on (default: now)")
     ] = None,
     brand: Annotated[str | None, typer.Option(help="one brand (default: all)")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="HTML file to write")] = None,
@@ -407,7 +407,7 @@ def digest(
         except ValueError:
             raise InputError(f"--date {day!r}: use YYYY-MM-DD") from None
         zone = (settings.brand(brand) if brand else settings.brands[0]).zone
-        target = output or settings.digest.file_path(brand, chosen or datetime.now(zone).date())
+        target = output or settings.digest.file_path(brand, chosen or settings.digest.day_of(datetime.now(UTC), zone))
         if send:
             settings = settings.model_copy(update={"digest": settings.digest.model_copy(update={"send": True})})
         store = Store.open(settings.resolved_database_url())
@@ -534,11 +534,23 @@ def demo(
         )
         _cycle(store, settings)
         target = workdir / "digest.html"
-        load_alerting().digest(store, settings, None, None, target)
-        out.print(f"\ndigest written to {target}\nconfig: {config_path}  database: {database}")
+        load_alerting().digest(store, day_ending_after(settings, datetime.now(UTC)), None, None, target)
+        out.print(f"\ndigest of the 24 hours up to now written to {target}")
+        out.print(f"config: {config_path}  database: {database}")
         if not os.environ.get("SLACK_WEBHOOK_URL"):
             out.print("set SLACK_WEBHOOK_URL to an incoming-webhook URL to receive these alerts in Slack")
         _print_next_commands(config_path)
+
+
+def day_ending_after(settings: Config, moment: datetime) -> Config:
+    """The settings with a digest day that ends in the minute after `moment`.
+
+    The demo replays its sample to end now; a calendar day would show only what
+    it holds after local midnight, nearly nothing just after 00:00.
+    """
+    local = moment.astimezone(settings.brands[0].zone)
+    starts = (local + timedelta(minutes=1)).time().replace(second=0, microsecond=0)
+    return settings.model_copy(update={"digest": settings.digest.model_copy(update={"day_starts_at": starts})})
 
 
 def _shown(path: Path) -> str:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Connection, distinct, func, select, update
 
-from alerts.digest import build_digests, day_bounds, render_html, send_digest, write_digest
+from alerts.digest import build_digests, render_html, send_digest, write_digest
 from alerts.digest.records import BrandDigest
 from reputation.alerting import load_alerting
 from reputation.config import Config
@@ -176,15 +176,19 @@ def sql_issue_counts(connection: Connection, start: datetime, end: datetime) -> 
     return {issue_id: (posts, people) for issue_id, posts, people in rows}
 
 
-def test_every_number_matches_the_store(world: World) -> None:
-    spike = world.config.alerts.rules.issue_spike
+@pytest.mark.parametrize("starts", [time(0, 0), time(9, 30)], ids=["midnight", "day-from-09:30"])
+def test_every_number_matches_the_store(world: World, starts: time) -> None:
+    digest_settings = world.config.digest.model_copy(update={"day_starts_at": starts})
+    config = world.config.model_copy(update={"digest": digest_settings})
+    spike = config.alerts.rules.issue_spike
     for day in sorted({world.story_day, world.today, world.story_day - timedelta(days=1)}):
-        digest = digest_for(world, day)
-        start, end = day_bounds(day, world.config.brand("Voltmart"))
+        digest = digest_for(world, day, config)
+        start, end = config.digest.day_bounds(day, world.zone)
+        assert start.astimezone(world.zone).time() == end.astimezone(world.zone).time() == starts
         with world.store.engine.connect() as connection:
             # Volume and sentiment, day by day.
             for volume in digest.volumes:
-                vstart, vend = day_bounds(volume.day, world.config.brand("Voltmart"))
+                vstart, vend = config.digest.day_bounds(volume.day, world.zone)
                 counts = sql_sentiments(connection, vstart, vend)
                 assert (volume.negative, volume.neutral, volume.positive) == (
                     counts.get("negative", 0),
@@ -201,7 +205,7 @@ def test_every_number_matches_the_store(world: World) -> None:
             assert sorted((-n, i) for i, (n, _) in today.items())[: len(digest.issues)] == [
                 (-line.today, line.id) for line in digest.issues
             ]
-            baseline_start, _ = day_bounds(day - timedelta(days=spike.baseline_days), world.config.brand("Voltmart"))
+            baseline_start, _ = config.digest.day_bounds(day - timedelta(days=spike.baseline_days), world.zone)
             before = sql_issue_counts(connection, baseline_start, start)
             for line in digest.emerging:
                 assert line.status in ("new", "spiking")
@@ -375,9 +379,24 @@ def test_every_source_down_is_missing_data_not_a_quiet_day(store: Store, tmp_pat
 
 
 def test_day_bounds_follow_the_brand_time_zone_across_dst() -> None:
-    brand = make_config(brands=[{"name": "A", "timezone": ZONE}]).brand("A")
-    start, end = day_bounds(date(2026, 3, 8), brand)  # clocks go forward: a 23-hour day
+    config = make_config(brands=[{"name": "A", "timezone": ZONE}])
+    start, end = config.digest.day_bounds(date(2026, 3, 8), config.brand("A").zone)  # clocks go forward: 23 hours
     assert start == datetime(2026, 3, 8, 5, tzinfo=UTC) and end - start == timedelta(hours=23)
+
+
+def test_a_day_that_starts_at_eight_runs_to_eight_and_is_named_by_its_first_date() -> None:
+    config = make_config(brands=[{"name": "A", "timezone": ZONE}], digest={"day_starts_at": "08:00"})
+    zone = config.brand("A").zone
+    start, end = config.digest.day_bounds(date(2026, 3, 8), zone)
+    # 08:00 falls after that night's DST change on both dates: 24 hours, both at 12:00 UTC.
+    assert (start, end) == (datetime(2026, 3, 8, 12, tzinfo=UTC), datetime(2026, 3, 9, 12, tzinfo=UTC))
+    before_eight = datetime(2026, 3, 9, 7, 59, tzinfo=zone)
+    assert config.digest.day_of(before_eight, zone) == date(2026, 3, 8)
+    assert config.digest.day_of(before_eight + timedelta(minutes=1), zone) == date(2026, 3, 9)
+    with pytest.raises(ConfigError, match=r"digest\.day_starts_at"):
+        make_config(digest={"day_starts_at": "08:00+02:00"})
+    with pytest.raises(ConfigError, match=r"digest\.day_starts_at"):
+        make_config(digest={"day_starts_at": "25:00"})
 
 
 def test_public_url_is_validated() -> None:
@@ -571,3 +590,18 @@ def test_cli_digest_send(world: World, tmp_path: Path, monkeypatch: pytest.Monke
 
         plain = runner.invoke(app, ["digest", "--config", str(config_file), "--date", world.story_day.isoformat()])
         assert plain.exit_code == 0 and len(slack.messages) == 1  # without --send nothing goes out
+
+
+@pytest.mark.parametrize("clock", ["00:00:30", "00:01:59", "12:00:00", "23:59:30"])
+def test_the_demos_digest_is_the_24_hours_up_to_now_at_any_hour(clock: str) -> None:
+    # CI once ran the demo at 00:01, when a calendar day held one minute of the sample.
+    from reputation.cli.app import day_ending_after
+
+    config = make_config(brands=[{"name": "A", "timezone": ZONE}])
+    zone = config.brand("A").zone
+    moment = datetime.combine(date(2026, 12, 5), time.fromisoformat(clock), tzinfo=zone)
+    digest = day_ending_after(config, moment).digest
+    start, end = digest.day_bounds(digest.day_of(moment, zone), zone)
+    assert moment < end <= moment + timedelta(minutes=1)
+    assert end - start == timedelta(days=1)
+    assert config.digest.day_starts_at == time(0, 0)  # the user's own settings are left as they were
