@@ -5,11 +5,12 @@ and prints it. Screenshots and the PDF are kept under tests/artifacts/ (gitignor
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import tempfile
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -119,6 +120,12 @@ def probe(chromium: Path, page: Path, workdir: Path, width: int | None) -> dict[
     return report
 
 
+def found(pattern: str, text: str) -> str:
+    match = re.search(pattern, text)
+    assert match, pattern
+    return match[1]
+
+
 def test_the_demo_digest_in_chromium(chromium: Path, demo: Path, tmp_path: Path) -> None:
     page = demo / "digest.html"
     dom = browse(chromium, page, "--dump-dom")
@@ -132,7 +139,13 @@ def test_the_demo_digest_in_chromium(chromium: Path, demo: Path, tmp_path: Path)
     assert elements.classes["share-line"] >= 1 and elements.classes["neg"] >= 1
     store = Store.open(f"sqlite:///{demo / 'reputation.db'}")
     try:
-        (digest,) = build_digests(store, load_config(demo / "reputation.yaml"), day=None, brand=None)
+        # The demo's day is the 24 hours up to when it ran: the page says which.
+        html = page.read_text()
+        day = date.fromisoformat(found(r"<title>Reputation digest Voltmart (\S+)</title>", html))
+        starts = time.fromisoformat(found(r"The day from (\d\d:\d\d) to", html))
+        config = load_config(demo / "reputation.yaml")
+        config = config.model_copy(update={"digest": config.digest.model_copy(update={"day_starts_at": starts})})
+        (digest,) = build_digests(store, config, day=day, brand=None)
     finally:
         store.close()
     assert elements.classes["issue"] == len(digest.issues) > 0
