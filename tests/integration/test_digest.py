@@ -605,3 +605,17 @@ def test_the_demos_digest_is_the_24_hours_up_to_now_at_any_hour(clock: str) -> N
     assert moment < end <= moment + timedelta(minutes=1)
     assert end - start == timedelta(days=1)
     assert config.digest.day_starts_at == time(0, 0)  # the user's own settings are left as they were
+
+
+def test_the_scheduled_digest_reports_the_last_day_that_ended_before_the_run(world: World, tmp_path: Path) -> None:
+    from reputation.pipeline import digest as scheduled_digest
+
+    run_at = datetime.combine(date(2026, 12, 5), time(6), tzinfo=world.zone)
+    for starts, reported in ((time(0), date(2026, 12, 4)), (time(8), date(2026, 12, 3))):
+        settings = world.config.digest.model_copy(update={"output_dir": str(tmp_path), "day_starts_at": starts})
+        config = world.config.model_copy(update={"digest": settings})
+        written = scheduled_digest(world.store, config, "Voltmart", run_at, {})
+        assert written.name == f"digest-voltmart-{reported.isoformat()}.html"
+        page = written.read_text()
+        assert f"daily digest for {reported:%A %d %B %Y}" in page
+        assert ("The day from 08:00 to 08:00 the next day" in page) == (starts == time(8))
