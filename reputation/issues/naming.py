@@ -217,7 +217,15 @@ def _central(phrases: Mapping[str, float], domain: frozenset[str] = frozenset())
     Before, the most used phrase over all members was taken, and as no phrase was used twice the tie went to
     the alphabet: "put", "sky" and "look" named airline groups."""
     usable = [p for p in phrases if not is_fragment(p) and p not in domain and any(is_thing(w) for w in p.split())]
-    return max(usable, key=lambda p: (phrases[p], len(p.split()), -len(p), p)) if usable else ""
+    if not usable:
+        return ""
+    # Then a phrase whose things WordNet lists only as nouns: "hope" and "refuse" can be verbs, "money" cannot.
+    # The demo's two loosest groups were "hope" and "dad refuse"; they now read "money" and "real people".
+    return max(usable, key=lambda p: (phrases[p], len(p.split()), _only_nouns(p), -len(p), p))
+
+
+def _only_nouns(phrase: str) -> bool:
+    return all(noun_only(w) for w in phrase.split() if is_thing(w))
 
 
 def _most_used(terms: Mapping[str, float], domain: frozenset[str] = frozenset()) -> str:

@@ -83,3 +83,7 @@ def test_nothing_shared_names_the_issue_from_its_most_central_post() -> None:
     assert name_issue("ba", terms, 4, frozenset({"flight"}), central) == "missed connection"
     # Without a central post that names a thing, a domain word most of them use says what it is about.
     assert name_issue("ba", terms, 4, frozenset({"flight"}), {"put": 1.0}) == "flight"
+    # Among the central post's words, one WordNet lists only as a noun is surer a thing than a noun that is
+    # also a verb: the demo's "hope you get your money back" names its group "money", not "hope".
+    central = {"hope": 1.0, "money": 1.0, "customer": 1.0}
+    assert name_issue("hanging", {**central, "hanging": 1.0}, 3, frozenset(), central) == "money"
