@@ -404,6 +404,14 @@ class DigestConfig(_Strict):
         name = slug(brand) if brand else ""
         return Path(self.output_dir) / f"digest-{name + '-' if name else ''}{day.isoformat()}.html"
 
+    @field_validator("day_starts_at", mode="before")
+    @classmethod
+    def _written_as_time(cls, value: Any) -> Any:
+        # YAML reads an unquoted 8:30 as the number 510 (base 60), which would pass as seconds after midnight.
+        if isinstance(value, int | float):
+            raise ValueError(f'write the time in quotes, as "08:30" (YAML reads 8:30 unquoted as the number {value})')
+        return value
+
     @field_validator("day_starts_at")
     @classmethod
     def _local_minute(cls, value: time) -> time:

@@ -17,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from sqlalchemy import Connection, distinct, func, select, update
 
 from alerts.digest import build_digests, render_html, send_digest, write_digest
@@ -397,6 +398,9 @@ def test_a_day_that_starts_at_eight_runs_to_eight_and_is_named_by_its_first_date
         make_config(digest={"day_starts_at": "08:00+02:00"})
     with pytest.raises(ConfigError, match=r"digest\.day_starts_at"):
         make_config(digest={"day_starts_at": "25:00"})
+    unquoted = yaml.safe_load("day_starts_at: 8:30")["day_starts_at"]  # YAML 1.1 base 60: 510
+    with pytest.raises(ConfigError, match=r'digest\.day_starts_at: write the time in quotes, as "08:30"'):
+        make_config(digest={"day_starts_at": unquoted})
 
 
 def test_public_url_is_validated() -> None:
