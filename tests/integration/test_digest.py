@@ -22,6 +22,7 @@ from sqlalchemy import Connection, distinct, func, select, update
 
 from alerts.digest import build_digests, render_html, send_digest, write_digest
 from alerts.digest.records import BrandDigest
+from alerts.digest.summary import day_heading
 from reputation.alerting import load_alerting
 from reputation.config import Config
 from reputation.errors import ConfigError
@@ -623,3 +624,7 @@ def test_the_scheduled_digest_reports_the_last_day_that_ended_before_the_run(wor
         page = written.read_text()
         assert f"daily digest for {reported:%A %d %B %Y}" in page
         assert ("The day from 08:00 to 08:00 the next day" in page) == (starts == time(8))
+        # The Slack summary's heading says the same.
+        (digest,) = build_digests(world.store, config, day=reported, brand="Voltmart", now=run_at)
+        heading = f"Voltmart, {reported:%A %d %B %Y}{' from 08:00' if starts == time(8) else ''} ({ZONE})"
+        assert day_heading(digest) == heading
