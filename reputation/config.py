@@ -520,6 +520,10 @@ class Config(_Strict):
                 return candidate.response_sla.get(str(severity))
         return self.alerts.rules.unanswered_complaint.response_sla.get(str(severity))
 
+    def with_digest(self, **changes: Any) -> Config:
+        """These settings with some `digest` keys changed, for one run (`--send`, the demo's day)."""
+        return self.model_copy(update={"digest": self.digest.model_copy(update=changes)})
+
     def brand(self, name: str) -> BrandConfig:
         for brand in self.brands:
             if brand.name == name:

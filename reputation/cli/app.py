@@ -409,7 +409,7 @@ def digest(
         zone = (settings.brand(brand) if brand else settings.brands[0]).zone
         target = output or settings.digest.file_path(brand, chosen or settings.digest.day_of(datetime.now(UTC), zone))
         if send:
-            settings = settings.model_copy(update={"digest": settings.digest.model_copy(update={"send": True})})
+            settings = settings.with_digest(send=True)
         store = Store.open(settings.resolved_database_url())
         alerting = load_alerting()
         # The engine logs what each channel sent, or why not: show that without --verbose.
@@ -550,7 +550,7 @@ def day_ending_after(settings: Config, moment: datetime) -> Config:
     """
     local = moment.astimezone(settings.brands[0].zone)
     starts = (local + timedelta(minutes=1)).time().replace(second=0, microsecond=0)
-    return settings.model_copy(update={"digest": settings.digest.model_copy(update={"day_starts_at": starts})})
+    return settings.with_digest(day_starts_at=starts)
 
 
 def _shown(path: Path) -> str:

@@ -180,8 +180,7 @@ def sql_issue_counts(connection: Connection, start: datetime, end: datetime) -> 
 
 @pytest.mark.parametrize("starts", [time(0, 0), time(9, 30)], ids=["midnight", "day-from-09:30"])
 def test_every_number_matches_the_store(world: World, starts: time) -> None:
-    digest_settings = world.config.digest.model_copy(update={"day_starts_at": starts})
-    config = world.config.model_copy(update={"digest": digest_settings})
+    config = world.config.with_digest(day_starts_at=starts)
     spike = config.alerts.rules.issue_spike
     for day in sorted({world.story_day, world.today, world.story_day - timedelta(days=1)}):
         digest = digest_for(world, day, config)
@@ -617,8 +616,7 @@ def test_the_scheduled_digest_reports_the_last_day_that_ended_before_the_run(wor
 
     run_at = datetime.combine(date(2026, 12, 5), time(6), tzinfo=world.zone)
     for starts, reported in ((time(0), date(2026, 12, 4)), (time(8), date(2026, 12, 3))):
-        settings = world.config.digest.model_copy(update={"output_dir": str(tmp_path), "day_starts_at": starts})
-        config = world.config.model_copy(update={"digest": settings})
+        config = world.config.with_digest(output_dir=str(tmp_path), day_starts_at=starts)
         written = scheduled_digest(world.store, config, "Voltmart", run_at, {})
         assert written.name == f"digest-voltmart-{reported.isoformat()}.html"
         page = written.read_text()

@@ -144,7 +144,7 @@ def test_the_demo_digest_in_chromium(chromium: Path, demo: Path, tmp_path: Path)
         day = date.fromisoformat(found(r"<title>Reputation digest Voltmart (\S+)</title>", html))
         starts = time.fromisoformat(found(r"The day from (\d\d:\d\d) to", html))
         config = load_config(demo / "reputation.yaml")
-        config = config.model_copy(update={"digest": config.digest.model_copy(update={"day_starts_at": starts})})
+        config = config.with_digest(day_starts_at=starts)
         (digest,) = build_digests(store, config, day=day, brand=None)
     finally:
         store.close()
