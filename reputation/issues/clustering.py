@@ -52,7 +52,7 @@ def issue_id_for(brand: str | None, mention_key: str) -> str:
     return f"iss-{digest}"
 
 
-def forget_phrases(terms: Mapping[str, float], texts: Iterable[str], ignore: frozenset[str]) -> dict[str, float]:
+def _forget_phrases(terms: Mapping[str, float], texts: Iterable[str], ignore: frozenset[str]) -> dict[str, float]:
     """An issue's phrase counts without those of `texts` (members that moved to another issue)."""
     by_key = {phrase_key(phrase): phrase for phrase in terms}
     left = dict(terms)
@@ -123,7 +123,7 @@ class Issue:
         if self.centroid is not None and kept:
             self.centroid = ((self.centroid * self.size - total) / (self.size - count)).astype(np.float32)
             self.size -= count
-        self.terms = forget_phrases(self.terms, texts, ignore)
+        self.terms = _forget_phrases(self.terms, texts, ignore)
         self.examples = [text for text in self.examples if text not in originals]
         return kept
 
