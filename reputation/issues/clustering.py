@@ -30,7 +30,7 @@ import numpy as np
 
 from reputation.issues import granularity
 from reputation.issues.linkage import average_linkage
-from reputation.issues.naming import domain_words, is_thing, name_issue, name_topics, tell_apart
+from reputation.issues.naming import aspect_counts, domain_words, is_thing, name_issue, name_topics, tell_apart
 from reputation.issues.phrases import add_phrases, label_issues, phrase_key, phrases_of
 from reputation.issues.topics import Member, Topic, group_topics
 from reputation.issues.topics import resolve as resolve_topic
@@ -523,13 +523,13 @@ class IssueClusterer:
         """A topic's label: the phrase that tells it from the brand's other topics, over its issues' phrases."""
         profiles: dict[str, dict[str, float]] = defaultdict(dict)
         sizes: dict[str, int] = defaultdict(int)
+        things = {p for i in live for p in i.terms if " " not in p and is_thing(p)}
         for issue in live:
             topic_id = resolve_topic(self.topics, issue.topic_id)
             if topic_id in self.topics and not issue.unsorted:
-                # A topic is named by a thing ("battery", "refund"); what went wrong is its issues' part.
-                for phrase, count in issue.terms.items():
-                    if " " not in phrase and is_thing(phrase):
-                        profiles[topic_id][phrase] = profiles[topic_id].get(phrase, 0.0) + count
+                # A topic is named by a thing ("battery", "delivery"); what went wrong is its issues' part.
+                for thing, count in aspect_counts(issue.terms, things).items():
+                    profiles[topic_id][thing] = profiles[topic_id].get(thing, 0.0) + count
                 sizes[topic_id] += issue.size
         # A topic too small or too mixed for any thing to clear the floor keeps the distinctive phrase.
         labels = (label_issues(profiles, sizes) | name_topics(profiles, sizes)) if profiles else {}

@@ -15,7 +15,8 @@ MIN_SHARE of the issue's posts use it (or MIN_POSTS, for small issues).
    that starts or ends with a function word.
 
 What is a thing and what is a state comes from WordNet's parts of speech (`vocabulary`); no tagger is
-installable here. Topics are named apart (`name_topics`): by the thing most of their posts share.
+installable here. Topics are named apart (`name_topics`): by the thing most of their posts share, a verb
+counting for the noun made from it ("delivered" for "delivery", `aspect_counts`).
 
 A brand's domain words (`domain_words`: "flight" for an airline, used by a large share of all its
 complaints) say nothing about which problem an issue is, so they never name an issue alone: an
@@ -24,13 +25,14 @@ airline's delay group reads "flight" otherwise, its baggage and seating groups t
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 from reputation.issues.phrases import lemma
-from reputation.issues.vocabulary import names_no_thing, noun_and_verb, noun_only, says_how
+from reputation.issues.vocabulary import is_noun, names_no_thing, noun_and_verb, noun_only, says_how
 
 MIN_SHARE = 0.2
 MIN_POSTS = 2
@@ -98,6 +100,58 @@ def is_thing(word: str) -> bool:
     if base != word and word not in (base + "s", base + "es", base[:-1] + "ies") and not noun_only(base):
         return False
     return not (names_no_thing(word) or names_no_thing(base))
+
+
+# How English makes a noun of a verb, most specific first: deliver -> delivery, cancel -> cancellation,
+# subscribe -> subscription, activate -> activation, connect -> connection, confirm -> confirmation, arrive ->
+# arrival, renew -> renewal, ship -> shipment. A candidate counts only when WordNet lists it as a noun.
+_NOMINALIZE = (
+    (re.compile(r"(er)$"), r"\1y"),
+    (re.compile(r"(el)$"), r"\1lation"),
+    (re.compile(r"(scri)be$"), r"\1ption"),
+    (re.compile(r"(\w{3,}at)e$"), r"\1ion"),  # not "state" -> "station", "rate" -> "ration"
+    (re.compile(r"(\w{2,}ct)$"), r"\1ion"),  # not "act" -> "action"
+    (re.compile(r"(rm|ll)$"), r"\1ation"),
+    (re.compile(r"(iv|ov|us)e$"), r"\1al"),
+    (re.compile(r"(ew)$"), r"\1al"),
+    (re.compile(r"$"), "ment"),
+)
+
+
+@functools.cache
+def noun_form(word: str) -> str | None:
+    """The noun made from a customer's verb ("delivered" -> "delivery", "cancelled" -> "cancellation"), or None
+    when the word is no regular form of a verb with such a noun. Irregular forms are left alone: their lemma
+    is often a noun of its own ("stuck" -> "stick")."""
+    word = word.lower()
+    if word in _JUDGEMENT or word in GENERIC or word in _FUNCTION or len(word) < 4:
+        return None
+    base = lemma(word)
+    stem = max(len(base) - 1, 3)
+    if word != base and not (word.endswith(("ed", "ing")) and word[:stem] == base[:stem]):
+        return None
+    for pattern, replacement in _NOMINALIZE:
+        made = pattern.sub(replacement, base, count=1)
+        if made != base and is_noun(made) and is_thing(made):
+            return made
+    return None
+
+
+def aspect_counts(terms: Mapping[str, float], things: Collection[str]) -> dict[str, float]:
+    """An issue's single-word things with their counts, what its topic is named from; a verb counts for the noun
+    made from it ("never delivered" for "delivery", "got cancelled" for "cancellation") when that noun is among
+    the brand's `things` (so no "dedication" from "dedicated" where nobody wrote it).
+
+    Customers name an aspect with a verb as often as with its noun, and a CX lead's topics are nouns: the
+    demo's escalations read "escalation > case escalated"."""
+    counts: defaultdict[str, float] = defaultdict(float)
+    for phrase, count in terms.items():
+        if " " in phrase:
+            continue
+        thing = phrase if phrase in things else noun_form(phrase)
+        if thing is not None and thing in things:
+            counts[thing] += count
+    return dict(counts)
 
 
 def went_wrong(word: str) -> bool:

@@ -55,6 +55,12 @@ def names_no_thing(word: str) -> bool:
     return word not in index["noun"] and any(word in index[pos] for pos in ("verb", "adj", "adv"))
 
 
+def is_noun(word: str) -> bool:
+    """WordNet lists the word, as written, as a noun."""
+    index = _index()
+    return index is not None and word.lower() in index["noun"]
+
+
 def noun_only(word: str) -> bool:
     """WordNet lists the word as a noun and never as a verb ("child", "datum"; not "take", "catch")."""
     index = _index()

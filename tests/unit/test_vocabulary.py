@@ -87,3 +87,34 @@ def test_nothing_shared_names_the_issue_from_its_most_central_post() -> None:
     # also a verb: the demo's "hope you get your money back" names its group "money", not "hope".
     central = {"hope": 1.0, "money": 1.0, "customer": 1.0}
     assert name_issue("hanging", {**central, "hanging": 1.0}, 3, frozenset(), central) == "money"
+
+
+def test_a_verb_counts_for_the_noun_made_from_it_when_the_brand_uses_that_noun() -> None:
+    from reputation.issues.naming import aspect_counts, noun_form
+
+    assert noun_form("delivered") == "delivery" and noun_form("delivering") == "delivery"
+    assert noun_form("cancelled") == "cancellation" and noun_form("escalated") == "escalation"
+    assert noun_form("arrived") == "arrival" and noun_form("subscribed") == "subscription"
+    # Short or irregular stems make other nouns: "state" is no "station", "stuck" no "stick", "billed" no "billy".
+    assert noun_form("stated") != "station" and noun_form("stuck") is None and noun_form("billed") is None
+    assert noun_form("delivery") is None  # already a noun
+
+    terms = {"package": 5.0, "delivered": 4.0, "delivery": 2.0, "dedicated": 3.0, "package delivered": 2.0}
+    counts = aspect_counts(terms, {"package", "delivery"})
+    # "dedication" is nobody's word here; phrases of two words name issues, not topics.
+    assert counts == {"package": 5.0, "delivery": 6.0}
+
+
+def test_a_delivery_topic_is_named_delivery_though_most_posts_say_delivered() -> None:
+    from reputation.issues.naming import aspect_counts, name_topics
+
+    brand = {"package", "delivery", "refund", "money"}
+    issues = {
+        "late": {"package": 4.0, "delivered": 6.0, "delivery": 3.0},
+        "refunds": {"refund": 8.0, "money": 5.0},
+    }
+    profiles = {topic: aspect_counts(terms, brand) for topic, terms in issues.items()}
+    assert name_topics(profiles, {"late": 10, "refunds": 10}) == {"late": "delivery", "refunds": "refund"}
+    # Counting the noun alone, the package would name it.
+    plain = {"late": {"package": 4.0, "delivery": 3.0}, "refunds": profiles["refunds"]}
+    assert name_topics(plain, {"late": 10, "refunds": 10})["late"] == "package"
