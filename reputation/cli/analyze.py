@@ -24,6 +24,7 @@ from rich.text import Text
 
 from reputation.errors import InputError
 from reputation.issues import Complaint, IssueClusterer
+from reputation.issues.addressed import addressed_names
 from reputation.issues.topics import resolve as resolve_topic
 from reputation.issues.topics import topic_and_issue
 from reputation.text.classifier import SentimentClassifier, classifier_for
@@ -182,7 +183,8 @@ def analyze_file(
     A `.tsv` whose first row names none of the columns is read as Hutto &
     Gilbert's ground-truth layout: id, label (mean rating), text. Rows that name a
     brand in `brand_column` have their issues found per brand, as the pipeline
-    does, and that brand's name never decides or names one. `progress` is
+    does, and that brand's name never decides or names one; in a file with no brand
+    column, the handles most rows tag stand for it (`addressed_names`). `progress` is
     called with the rows finished since its previous call (every PROGRESS_EVERY
     rows, then the rest at the end), ready for a progress bar's `advance`.
     `analyzer` lets the caller bring brand overrides; `embedder` the issue embedder.
@@ -208,7 +210,9 @@ def analyze_file(
         assigned: dict[str, str | None] = {}
         if texts:
             clusterer = clusterer or IssueClusterer([], embedder=embedder)
-            clusterer.ignore_also({brand for _, _, brand in texts if brand})
+            named = {brand for _, _, brand in texts if brand}
+            # Without a brand column, the handles most rows tag say whose complaints these are ("@united").
+            clusterer.ignore_also(named or addressed_names([text for _, text, _ in texts]))
             base = tally.rows
             assigned = clusterer.assign_all(
                 [

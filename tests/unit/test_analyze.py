@@ -235,6 +235,48 @@ def test_rows_that_name_a_brand_get_that_brands_issues_and_never_its_name_as_a_l
     assert "Spotify: " in report.render().plain and report.to_dict()["issues"][0]["brand"] in ("Spotify", "Apple")
 
 
+def test_without_a_brand_column_the_handles_the_rows_tag_stand_for_the_brand(tmp_path: Path) -> None:
+    from reputation.text.embeddings import HashingEmbedder
+
+    # As in the Twitter US Airline Sentiment tweets: the airline tagged, and its name written out too.
+    complaints = [
+        "@united United lost my bag again at O'Hare",
+        "@united lost bag, United says wait 3 days",
+        "@united my bag is lost and United won't answer",
+        "@SouthwestAir Southwest cancelled my flight to Denver",
+        "@SouthwestAir flight cancelled, Southwest rebooked me tomorrow",
+        "@SouthwestAir cancelled flight and Southwest gave no hotel",
+    ]
+    source = tmp_path / "tweets.csv"
+    with source.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "text"])
+        writer.writerows(enumerate(complaints))
+    output = tmp_path / "out.jsonl"
+
+    analyze_file(source, output=output, embedder=HashingEmbedder())
+
+    lines = _lines(output)
+    assert lines[0]["issue_id"] == lines[1]["issue_id"] == lines[2]["issue_id"] != lines[3]["issue_id"]
+    labels = {line["issue_label"] for line in lines} | {line["topic_label"] for line in lines}
+    assert all(labels) and not any(n in str(labels) for n in ("united", "southwest")), labels
+    assert any("bag" in label for label in labels) and any("cancel" in label for label in labels), labels
+
+
+def test_a_handle_many_rows_tag_is_a_brand_and_a_customer_handle_or_a_number_is_not() -> None:
+    from reputation.issues.addressed import addressed_names
+
+    texts = [f"@AmericanAir American lost my bag #{n}" for n in range(5)] + [
+        "@jane_doe agreed, bags lost here too",  # one reply to one customer
+        "@118967 please help",  # an anonymized customer, tagged often
+        "@118967 still waiting",
+        "@118967 any news",
+    ]
+    # The handle, and the words the posts write that it begins with; "america" is nobody's word here.
+    assert addressed_names(texts) == {"americanair", "american"}
+    assert addressed_names(["no handles here", "nor here"]) == set()
+
+
 def test_a_lines_issue_label_is_the_issue_as_alerts_and_the_digest_name_it() -> None:
     from datetime import UTC, datetime
 
