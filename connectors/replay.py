@@ -83,8 +83,11 @@ class ReplayConnector:
             raise InputError(f"replay file {self.path} does not exist")
         offset = int((state or {}).get("offset", 0))
         line_number = int((state or {}).get("line", 0))
+        # The last line was read whole before its newline was written: that newline ends it, it is no line.
+        open_line = bool((state or {}).get("open"))
         if offset > self.path.stat().st_size:
-            offset, line_number = 0, 0  # the file was replaced by a shorter one: read it anew
+            offset, line_number, open_line = 0, 0, False  # the file was replaced by a shorter one: read it anew
+        start = offset
         shift = self._shift() if self.shift_to_now else timedelta(0)
         yielded = 0
         batch: list[Mention] = []
@@ -102,8 +105,12 @@ class ReplayConnector:
                     break  # a line still being written; the next run reads it whole
                 if oversized and not handle.readline().endswith(b"\n"):
                     break  # its end is not written yet: skipped (and said so) once it is
-                line_number += 1
                 offset = handle.tell()
+                if open_line and line == b"\n":
+                    open_line = False
+                    continue
+                open_line = not line.endswith(b"\n") and not oversized
+                line_number += 1
                 if oversized:
                     problems.append(f"{self.path}:{line_number}: line longer than {MAX_LINE_BYTES} bytes")
                     continue
@@ -112,13 +119,20 @@ class ReplayConnector:
                     batch.append(mention)
                 if len(batch) >= self.batch_size:
                     yielded += len(batch)
-                    yield FetchedBatch(mentions=batch, state=self._state(offset, line_number), problems=problems)
-                    batch, problems = [], []
-            if batch or problems:
-                yield FetchedBatch(mentions=batch, state=self._state(offset, line_number), problems=problems)
+                    yield FetchedBatch(
+                        mentions=batch, state=self._state(offset, line_number, open_line), problems=problems
+                    )
+                    batch, problems, start = [], [], offset
+            # Blank lines alone still move the cursor past them.
+            if batch or problems or offset != start:
+                yield FetchedBatch(mentions=batch, state=self._state(offset, line_number, open_line), problems=problems)
 
-    def _state(self, offset: int, line_number: int) -> dict[str, Any]:
-        return {"offset": offset, "line": line_number}
+    def _state(self, offset: int, line_number: int, open_line: bool = False) -> dict[str, Any]:
+        return (
+            {"offset": offset, "line": line_number, "open": open_line}
+            if open_line
+            else {"offset": offset, "line": line_number}
+        )
 
     def _parse(self, line: bytes, line_number: int, shift: timedelta, problems: list[str]) -> Mention | None:
         where = f"{self.path}:{line_number}"

@@ -57,3 +57,22 @@ def test_every_line_is_read_once_whatever_the_write_fragments(
     assert problems == []
     assert seen == [f"m{i}" for i in range(count)]  # each line once, in order, none lost or cut
     assert state is not None and state["offset"] == len(data)
+
+
+def test_a_newline_written_after_its_line_was_read_whole_moves_the_cursor_and_is_no_line(tmp_path: Path) -> None:
+    # Found by the test above: the line was read at the end of the file, without its newline; the newline came
+    # next, and the cursor stayed before it for good (each run read it as a blank line and saved nothing).
+    path = tmp_path / "m.jsonl"
+    first, second = _lines(2)
+    path.write_bytes(first[:-1])
+    connector = ReplayConnector(SourceSettings(name="f", options={"path": str(path)}))
+    [batch] = connector.fetch("", None)
+    assert [m.native_id for m in batch.mentions] == ["m0"]
+    with path.open("ab") as handle:
+        handle.write(b"\n")
+    [batch] = connector.fetch("", batch.state)
+    assert batch.mentions == [] and batch.state == {"offset": len(first), "line": 1}
+    with path.open("ab") as handle:
+        handle.write(second[:-1] + b"}\n")  # not JSON: its line number must be 2, as an editor shows it
+    [batch] = connector.fetch("", batch.state)
+    assert batch.problems and batch.problems[0].startswith(f"{path}:2: ")
