@@ -509,7 +509,7 @@ class IssueClusterer:
                     issue.label = named
                     taken.add(named)
             # Topics keep domain words: at their grain "account" or "credit" is the thing (CFPB's products).
-            self._label_topics(brand, live)
+            self._label_topics(brand, live, domain)
 
     def _central_phrases(self, issue: Issue) -> dict[str, float]:
         """The phrases of the issue's most typical post (its first example), each with its count in the issue."""
@@ -519,9 +519,10 @@ class IssueClusterer:
         found = phrases_of(self.clean(issue.examples[0]), self.label_ignore)
         return {p: counts.get(phrase_key(p), 1.0) for p in found}
 
-    def _label_topics(self, brand: str | None, live: list[Issue]) -> None:
+    def _label_topics(self, brand: str | None, live: list[Issue], domain: frozenset[str]) -> None:
         """A topic's label: the phrase that tells it from the brand's other topics, over its issues' phrases."""
         profiles: dict[str, dict[str, float]] = defaultdict(dict)
+        compounds: dict[str, dict[str, float]] = defaultdict(dict)
         sizes: dict[str, int] = defaultdict(int)
         things = {p for i in live for p in i.terms if " " not in p and is_thing(p)}
         for issue in live:
@@ -530,9 +531,12 @@ class IssueClusterer:
                 # A topic is named by a thing ("battery", "delivery"); what went wrong is its issues' part.
                 for thing, count in aspect_counts(issue.terms, things).items():
                     profiles[topic_id][thing] = profiles[topic_id].get(thing, 0.0) + count
+                for phrase, count in issue.terms.items():
+                    if phrase.count(" ") == 1:
+                        compounds[topic_id][phrase] = compounds[topic_id].get(phrase, 0.0) + count
                 sizes[topic_id] += issue.size
         # A topic too small or too mixed for any thing to clear the floor keeps the distinctive phrase.
-        labels = (label_issues(profiles, sizes) | name_topics(profiles, sizes)) if profiles else {}
+        labels = (label_issues(profiles, sizes) | name_topics(profiles, sizes, compounds, domain)) if profiles else {}
         for topic_id, label in labels.items():
             topic = self.topics[topic_id]
             if not topic.label_locked:

@@ -23,9 +23,14 @@ from reputation.text.embeddings import Matrix
 
 
 def topic_and_issue(topic_label: str | None, issue_label: str) -> str:
-    """ "topic > issue", as a CX lead reads it; the issue alone while it has no topic or already names it."""
+    """ "topic > issue", as a CX lead reads it; the issue alone while it has no topic or already names it, the
+    topic alone when it holds the issue's every word ("delivery & box", not "delivery & box > delivery")."""
     topic = (topic_label or "").strip()
-    return f"{topic} > {issue_label}" if topic and topic.lower() not in issue_label.lower() else issue_label
+    if not topic or topic.lower() in issue_label.lower():
+        return issue_label
+    if set(issue_label.lower().split()) <= set(topic.lower().replace("&", " ").split()):
+        return topic
+    return f"{topic} > {issue_label}"
 
 
 def shown_issue(label: str | None, topic_label: str | None, size: int | None) -> str | None:

@@ -134,6 +134,24 @@ def test_an_alert_shows_topic_and_issue_but_never_an_unsorted_post_as_an_issue()
     assert shown_issue("billing error", "billing", 7) == "billing error"  # the issue already names its topic
     assert shown_issue("late refund", None, 4) == "late refund"
     assert shown_issue(None, "billing", 9) is None
+    # A topic of two things that holds the issue's whole name says it alone.
+    assert shown_issue("delivery", "delivery & box", 6) == "delivery & box"
+    assert shown_issue("box crushed", "delivery & box", 6) == "delivery & box > box crushed"
+
+
+def test_a_topic_is_named_by_two_things_when_a_second_comes_close_and_as_one_phrase_when_written_so() -> None:
+    from reputation.issues.naming import name_topics
+
+    profiles = {
+        "bags": {"bag": 8.0, "luggage": 6.0, "flight": 7.0, "seat": 1.0},
+        "cards": {"credit": 7.0, "card": 6.0, "flight": 6.0},
+        "delays": {"delay": 9.0, "flight": 9.0, "gate": 1.0, "bag": 1.0},
+    }
+    sizes = {"bags": 10, "cards": 10, "delays": 10}
+    compounds = {"cards": {"credit card": 5.0}}
+    names = name_topics(profiles, sizes, compounds, domain=frozenset({"flight"}))
+    # "seat" (one post) and "gate" are far behind; "flight" is the brand's word, in every topic.
+    assert names == {"bags": "bag & luggage", "cards": "credit card", "delays": "delay"}
 
 
 def test_a_reply_follows_the_complaint_its_thread_started_from_when_it_is_about_the_same_thing() -> None:
