@@ -15,6 +15,7 @@ waiting stays off: the framework's `RetryPolicy` owns retries.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -197,11 +198,18 @@ def _created_at(tweet: Mapping[str, Any], tweet_id: str) -> datetime:
     return datetime.fromtimestamp(((int(tweet_id) >> 22) + SNOWFLAKE_EPOCH_MS) / 1000, UTC)
 
 
+_ESCAPED = re.compile(r"&(amp|lt|gt);")
+_UNESCAPED = {"amp": "&", "lt": "<", "gt": ">"}
+
+
 def _text(tweet: Mapping[str, Any]) -> str:
     text = tweet.get("text")
     if not isinstance(text, str):
         raise ValueError("no text")
-    return text
+    # X escapes &, < and > in a post's text (recorded: "a ep &amp; show runner"); what the person wrote is
+    # kept, and every surface escapes it again for its own markup. One pass, so a typed "&amp;" (sent as
+    # "&amp;amp;") stays as typed.
+    return _ESCAPED.sub(lambda match: _UNESCAPED[match.group(1)], text)
 
 
 def _mention(tweet: dict[str, Any], includes: _Includes, query: str) -> Mention:

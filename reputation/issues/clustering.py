@@ -20,6 +20,7 @@ comes from the complaint that opened it, so re-runs give the same ids.
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -195,6 +196,8 @@ class IssueClusterer:
         self._ignore_pattern = re.compile(r"\b(" + alternatives + r")\b", re.I)
 
     def clean(self, text: str) -> str:
+        # Exports of posts (Kaggle's support tweets) keep the platform's HTML escaping: "&amp;" is "&", not "amp".
+        text = html.unescape(text)
         # Brand names, handles and links must not decide which issue a complaint belongs to.
         text = _NOISE.sub(" ", text)
         # Nor must product names: "Voltbook Pro 14" would otherwise pull a battery fire and a

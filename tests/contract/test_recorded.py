@@ -61,7 +61,9 @@ def fake_x() -> Iterator[FakeX]:
         yield running
 
 
-@pytest.mark.parametrize("recording", ["search_recent.json", "search_all.json", "async_search_recent.json"])
+@pytest.mark.parametrize(
+    "recording", ["search_recent.json", "search_all.json", "async_search_recent.json", "liked_tweets.json"]
+)
 def test_x_posts_with_only_id_and_text_all_come_out(
     recording: str, fake_x: FakeX, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -70,7 +72,9 @@ def test_x_posts_with_only_id_and_text_all_come_out(
     lines = reputation_fetch("x", fake_x, monkeypatch, "--query", "tweepy")
     assert [line["native_id"] for line in lines] == [tweet["id"] for tweet in body["data"]]
     for line, tweet in zip(lines, body["data"], strict=True):
-        assert line["text"] == tweet["text"] and line["kind"] == "post"
+        # X sends "&" as "&amp;" (and < > as &lt; &gt;): the text is what the person wrote.
+        written_text = tweet["text"].replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        assert line["text"] == written_text and line["kind"] == "post"
         assert line["author"] == {"id": f"[unknown]:{tweet['id']}", "handle": "", "followers": None}
         assert line["root_id"] == tweet["id"] and line["parent_id"] is None
         assert line["url"] == f"https://x.com/i/web/status/{tweet['id']}"
@@ -80,6 +84,14 @@ def test_x_posts_with_only_id_and_text_all_come_out(
         if written:
             posted = datetime.fromisoformat(written.group(1)).replace(tzinfo=UTC)
             assert abs(at(line["created_at"]) - posted) < timedelta(seconds=3), (line["created_at"], posted)
+
+
+def test_x_text_is_what_the_person_wrote_not_xs_html_escaping(fake_x: FakeX, monkeypatch: pytest.MonkeyPatch) -> None:
+    body = json.loads((RECORDED / "x" / "liked_tweets.json").read_text())
+    fake_x.play(Reply(200, body), then=Reply(200, {"meta": {"result_count": 0}}))
+    lines = {line["native_id"]: line["text"] for line in reputation_fetch("x", fake_x, monkeypatch, "--query", "q")}
+    assert "&amp;" in next(t["text"] for t in body["data"] if t["id"] == "1483738975768567808")
+    assert lines["1483738975768567808"].startswith("@Twitter I will get a ep & show runner for my animated show")
 
 
 def test_x_counts_the_posts_it_kept_without_author_or_time(fake_x: FakeX) -> None:

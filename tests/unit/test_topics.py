@@ -180,3 +180,12 @@ def test_a_reply_follows_the_complaint_its_thread_started_from_when_it_is_about_
     later = clusterer.assign_all(replies, {"x:0": first["x:0"] or ""})
     assert clusterer.resolve(later["x:99"] or "") == clusterer.resolve(first["x:0"] or "")
     assert later["x:98"] is None or clusterer.resolve(later["x:98"]) != clusterer.resolve(first["x:0"] or "")
+
+
+def test_an_export_s_html_escaping_is_read_as_the_characters_it_stands_for() -> None:
+    from reputation.issues.phrases import phrases_of
+
+    # Kaggle's support tweets keep X's "&amp;": it made "amp" a topic's word ("staff & amp").
+    cleaned = IssueClusterer([], embedder=HashingEmbedder()).clean("gate staff &amp; crew were rude &gt;:(")
+    assert cleaned == "gate staff & crew were rude >:("
+    assert not any("amp" in phrase.split() for phrase in phrases_of(cleaned))
