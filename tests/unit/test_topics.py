@@ -152,6 +152,9 @@ def test_a_topic_is_named_by_two_things_when_a_second_comes_close_and_as_one_phr
     names = name_topics(profiles, sizes, compounds, domain=frozenset({"flight"}))
     # "seat" (one post) and "gate" are far behind; "flight" is the brand's word, in every topic.
     assert names == {"bags": "bag & luggage", "cards": "credit card", "delays": "delay"}
+    # A word WordNet also lists as an adjective ("super helpful") is no second thing.
+    profiles["gates"] = {"gate": 8.0, "super": 6.0}
+    assert name_topics(profiles, sizes | {"gates": 10}, compounds, frozenset({"flight"}))["gates"] == "gate"
 
 
 def test_a_reply_follows_the_complaint_its_thread_started_from_when_it_is_about_the_same_thing() -> None:
