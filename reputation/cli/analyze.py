@@ -24,7 +24,7 @@ from rich.text import Text
 
 from reputation.errors import InputError
 from reputation.issues import Complaint, IssueClusterer
-from reputation.issues.addressed import addressed_names
+from reputation.issues.addressed import addressed_names, brand_words
 from reputation.issues.topics import resolve as resolve_topic
 from reputation.issues.topics import topic_and_issue
 from reputation.text.classifier import SentimentClassifier, classifier_for
@@ -211,8 +211,9 @@ def analyze_file(
         if texts:
             clusterer = clusterer or IssueClusterer([], embedder=embedder)
             named = {brand for _, _, brand in texts if brand}
+            written = [text for _, text, _ in texts]
             # Without a brand column, the handles most rows tag say whose complaints these are ("@united").
-            clusterer.ignore_also(named or addressed_names([text for _, text, _ in texts]))
+            clusterer.ignore_also(brand_words(named, written) if named else addressed_names(written))
             base = tally.rows
             assigned = clusterer.assign_all(
                 [

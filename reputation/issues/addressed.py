@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 _HANDLE = re.compile(r"@(\w{2,})")
+_NAME = re.compile(r"[a-z0-9_']+")
 _WORD = re.compile(r"[a-z][a-z0-9']+")
 _NOISE = re.compile(r"@\w+|https?://\S+|www\.\S+")
 # A handle tagged by at least this share of the posts (and by MIN_POSTS of them) is a brand's.
@@ -38,7 +39,14 @@ def addressed_names(texts: Sequence[str]) -> set[str]:
     floor = max(MIN_POSTS, ADDRESSED_SHARE * len(texts))
     # Anonymized handles (the Kaggle support tweets turn customers into numbers) name nobody.
     handles = {handle for handle, count in tagged.items() if count >= floor and not handle.isdigit()}
-    if not handles:
+    return brand_words(handles, texts) if handles else set()
+
+
+def brand_words(names: Iterable[str], texts: Sequence[str]) -> set[str]:
+    """The words of `names`, and the words `texts` write that one of them begins with: a brand column holding
+    the support handle ("AppleSupport") leaves "apple" out of "my Apple Watch won't pair"."""
+    whole = {word for name in names for word in _NAME.findall(name.lower())}
+    if not whole:
         return set()
     written = {word for text in texts for word in _WORD.findall(_NOISE.sub(" ", text.lower()))}
-    return handles | {w for w in written if len(w) >= MIN_LENGTH and any(h.startswith(w) for h in handles)}
+    return whole | {w for w in written if len(w) >= MIN_LENGTH and any(n.startswith(w) for n in whole)}

@@ -263,6 +263,29 @@ def test_without_a_brand_column_the_handles_the_rows_tag_stand_for_the_brand(tmp
     assert any("bag" in label for label in labels) and any("cancel" in label for label in labels), labels
 
 
+def test_a_brand_column_holding_the_support_handle_leaves_the_brands_name_out_too(tmp_path: Path) -> None:
+    from reputation.text.embeddings import HashingEmbedder
+
+    complaints = [
+        ("AppleSupport", "my Apple AirPods won't connect, Apple please fix"),
+        ("AppleSupport", "Apple AirPods keep disconnecting from my Apple laptop"),
+        ("AppleSupport", "AirPods won't connect since the Apple update"),
+    ]
+    source = tmp_path / "tweets.csv"
+    with source.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "author_id", "text"])
+        writer.writerows((n, brand, text) for n, (brand, text) in enumerate(complaints))
+    output = tmp_path / "out.jsonl"
+
+    analyze_file(source, output=output, embedder=HashingEmbedder(), brand_column="author_id")
+
+    lines = _lines(output)
+    assert lines[0]["issue_id"] is not None and len({line["issue_id"] for line in lines}) == 1
+    labels = {lines[0]["issue_label"], lines[0]["topic_label"]}
+    assert "airpod" in str(labels) and "apple" not in str(labels).lower(), labels
+
+
 def test_a_handle_many_rows_tag_is_a_brand_and_a_customer_handle_or_a_number_is_not() -> None:
     from reputation.issues.addressed import addressed_names
 
