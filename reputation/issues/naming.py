@@ -50,7 +50,7 @@ GENERIC = frozenset(
     """post posts note notes thing things time times year years day days week weeks month months hour hours
     minute minutes people guy guys lol way lot bit today yesterday tomorrow ago thanks thank anyone someone
     everyone everything anything nothing something pic pics photo photos reason question experience stuff
-    story jk lmao omg problem problems issue issues
+    story jk lmao omg yep yeah yup nope hey hi hello pls plz thx problem problems issue issues
     january february march april june july august september october november december jan feb mar apr jun
     jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday weekend tonight
     morning evening night

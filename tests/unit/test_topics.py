@@ -75,7 +75,9 @@ def test_minilm_keeps_the_two_problems_apart_and_names_them() -> None:
     assert "refund" in clusterer.issues[refund.pop()].label
 
 
-@pytest.mark.parametrize("fragment", ["post", "no notes", "year of", "@voltmart", "2026", "jk", "ur customer", "min"])
+@pytest.mark.parametrize(
+    "fragment", ["post", "no notes", "year of", "@voltmart", "2026", "jk", "ur customer", "min", "yep", "hey"]
+)
 def test_fragments_are_never_names(fragment: str) -> None:
     assert is_fragment(fragment)
 
