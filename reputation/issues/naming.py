@@ -50,7 +50,7 @@ GENERIC = frozenset(
     """post posts note notes thing things time times year years day days week weeks month months hour hours
     minute minutes people guy guys lol way lot bit today yesterday tomorrow ago thanks thank anyone someone
     everyone everything anything nothing something pic pics photo photos reason question experience stuff
-    story jk lmao omg yep yeah yup nope hey hi hello pls plz thx problem problems issue issues
+    story jk lmao omg yep yeah yup nope hey hi hello pls plz thx problem problems issue issues kind sort couple bunch
     january february march april june july august september october november december jan feb mar apr jun
     jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday weekend tonight
     morning evening night
@@ -86,6 +86,8 @@ def is_fragment(phrase: str) -> bool:
     content = [w for w in words if w not in _FUNCTION and not _NEGATION.match(w)]
     if not content or all(w in GENERIC or w.isdigit() or len(w) < 3 for w in content):
         return True
+    if len(words) > 2 and words[1] == "of" and words[0] in GENERIC:
+        return True  # "kind of bug", "lot of delays": the thing is what follows, and it names the issue alone
     return words[-1] in _FUNCTION or (words[0] in _FUNCTION and not _NEGATION.match(words[0]))
 
 

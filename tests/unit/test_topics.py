@@ -76,7 +76,21 @@ def test_minilm_keeps_the_two_problems_apart_and_names_them() -> None:
 
 
 @pytest.mark.parametrize(
-    "fragment", ["post", "no notes", "year of", "@voltmart", "2026", "jk", "ur customer", "min", "yep", "hey"]
+    "fragment",
+    [
+        "post",
+        "no notes",
+        "year of",
+        "@voltmart",
+        "2026",
+        "jk",
+        "ur customer",
+        "min",
+        "yep",
+        "hey",
+        "kind of bug",
+        "lot of delays",
+    ],
 )
 def test_fragments_are_never_names(fragment: str) -> None:
     assert is_fragment(fragment)
