@@ -297,7 +297,9 @@ def test_a_handle_many_rows_tag_is_a_brand_and_a_customer_handle_or_a_number_is_
     ]
     # The handle, and the words the posts write that it begins with; "america" is nobody's word here.
     assert addressed_names(texts) == {"americanair", "american"}
-    assert addressed_names(["no handles here", "nor here"]) == set()
+    # A customer three replies tag among 100 tweets is no brand, nor are the words her handle begins with.
+    thread = ["@battery_guy same, battery swelled"] * 3 + [f"@AmericanAir American lost my bag #{n}" for n in range(97)]
+    assert addressed_names(thread) == {"americanair", "american"}
 
 
 def test_a_lines_issue_label_is_the_issue_as_alerts_and_the_digest_name_it() -> None:
