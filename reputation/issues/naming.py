@@ -123,7 +123,7 @@ _NOMINALIZE = (
 )
 
 
-@functools.cache
+@functools.lru_cache(maxsize=65_536)  # bounded: the words come from the internet, for as long as the worker runs
 def noun_form(word: str) -> str | None:
     """The noun made from a customer's verb ("delivered" -> "delivery", "cancelled" -> "cancellation"), or None
     when the word is no regular form of a verb with such a noun. Irregular forms are left alone: their lemma
