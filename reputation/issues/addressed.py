@@ -22,10 +22,11 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from reputation.issues.clustering import HANDLES_AND_LINKS
+
 _HANDLE = re.compile(r"@(\w{2,})")
 _NAME = re.compile(r"[a-z0-9_']+")
 _WORD = re.compile(r"[a-z][a-z0-9']+")
-_NOISE = re.compile(r"@\w+|https?://\S+|www\.\S+")
 # A handle tagged by at least this share of the posts (and by MIN_POSTS of them) is a brand's. At 1%, a customer
 # three replies tagged in 250 tweets of the airline set ("@zkatcher") passed for one.
 ADDRESSED_SHARE = 0.05
@@ -49,5 +50,5 @@ def brand_words(names: Iterable[str], texts: Sequence[str]) -> set[str]:
     whole = {word for name in names for word in _NAME.findall(name.lower())}
     if not whole:
         return set()
-    written = {word for text in texts for word in _WORD.findall(_NOISE.sub(" ", text.lower()))}
+    written = {word for text in texts for word in _WORD.findall(HANDLES_AND_LINKS.sub(" ", text.lower()))}
     return whole | {w for w in written if len(w) >= MIN_LENGTH and any(n.startswith(w) for n in whole)}

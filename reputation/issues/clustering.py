@@ -45,7 +45,8 @@ MAX_LIVE_ISSUES = 2000  # per brand; the least recently seen beyond this stop be
 ISSUE_FADES_AFTER = timedelta(days=30)
 EXAMPLES_KEPT = 3
 _WORDS = re.compile(r"[a-z0-9']+")
-_NOISE = re.compile(r"@\w+|https?://\S+|www\.\S+")
+# Handles and links: they say who was tagged or where, never what a complaint is about.
+HANDLES_AND_LINKS = re.compile(r"@\w+|https?://\S+|www\.\S+")
 
 
 def issue_id_for(brand: str | None, mention_key: str) -> str:
@@ -199,7 +200,7 @@ class IssueClusterer:
         # Exports of posts (Kaggle's support tweets) keep the platform's HTML escaping: "&amp;" is "&", not "amp".
         text = html.unescape(text)
         # Brand names, handles and links must not decide which issue a complaint belongs to.
-        text = _NOISE.sub(" ", text)
+        text = HANDLES_AND_LINKS.sub(" ", text)
         # Nor must product names: "Voltbook Pro 14" would otherwise pull a battery fire and a
         # late refund into one issue because both posts name the laptop.
         if self._product_pattern is not None:
