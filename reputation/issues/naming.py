@@ -75,6 +75,16 @@ _JUDGEMENT = _PLAIN_VERBS | frozenset(
 # Adjectives that place or count a thing but say nothing of what went wrong with it ("website new", "gate first").
 _NEUTRAL = frozenset("new old first last next other same different whole entire own real sure able".split())
 _VERB_ENDING = re.compile(r"(?:ed|ing)$")
+# Words in -ing that name a part of a service a customer deals with, as CX teams name their topics ("Billing",
+# "Shipping & Delivery"): the only -ing words that may name a thing. Every other one says what somebody was
+# doing ("waiting", "calling", "being"), which WordNet also lists as a noun but no CX lead tracks.
+SERVICE_AREAS = frozenset(
+    """booking billing shipping boarding pricing tracking parking seating ticketing packaging banking streaming
+    handling servicing hosting printing lighting plumbing wiring clothing
+    bedding lodging catering financing funding marketing accounting staffing onboarding
+    invoicing roaming tethering pairing buffering wording spelling formatting labelling
+    shopping dining cleaning housekeeping""".split()
+)
 _NEGATION = re.compile(r"^(?:no|not|never|can't|won't|didn't|doesn't|isn't|hasn't|haven't|wasn't)\b")
 
 
@@ -94,6 +104,8 @@ def is_fragment(phrase: str) -> bool:
 def is_thing(word: str) -> bool:
     """A word that can stand for what is complained about: not a verb form, not generic, not a word WordNet
     knows only as a verb or adjective ("arrive", "rude"), not an inflected verb ("took", "sent")."""
+    if word in SERVICE_AREAS:
+        return True
     if _VERB_ENDING.search(word) or word in GENERIC or word in _FUNCTION or word.isdigit() or len(word) < 3:
         return False
     if word in _JUDGEMENT:  # plain verbs and bare judgements ("fine", "bad"), which WordNet also lists as nouns
@@ -135,6 +147,10 @@ def noun_form(word: str) -> str | None:
     stem = max(len(base) - 1, 3)
     if word != base and not (word.endswith(("ed", "ing")) and word[:stem] == base[:stem]):
         return None
+    # The service a verb is about comes first: "booked" -> "booking", "shipped" -> "shipping", "billed" -> "billing".
+    for made in (base + "ing", base[:-1] + "ing", base + base[-1] + "ing"):
+        if made in SERVICE_AREAS:
+            return made
     for pattern, replacement in _NOMINALIZE:
         made = pattern.sub(replacement, base, count=1)
         if made != base and is_noun(made) and is_thing(made):
@@ -154,7 +170,9 @@ def aspect_counts(terms: Mapping[str, float], things: Collection[str]) -> dict[s
         if " " in phrase:
             continue
         thing = phrase if phrase in things else noun_form(phrase)
-        if thing is not None and thing in things:
+        # A service area counts even where the brand's posts show only its verb: a phrase's surface is the form
+        # most of its posts wrote, so "billing" and "billed" are kept as one, shown "billed".
+        if thing is not None and (thing in things or thing in SERVICE_AREAS):
             counts[thing] += count
     return dict(counts)
 

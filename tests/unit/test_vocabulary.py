@@ -96,13 +96,26 @@ def test_a_verb_counts_for_the_noun_made_from_it_when_the_brand_uses_that_noun()
     assert noun_form("cancelled") == "cancellation" and noun_form("escalated") == "escalation"
     assert noun_form("arrived") == "arrival" and noun_form("subscribed") == "subscription"
     # Short or irregular stems make other nouns: "state" is no "station", "stuck" no "stick", "billed" no "billy".
-    assert noun_form("stated") != "station" and noun_form("stuck") is None and noun_form("billed") is None
+    assert noun_form("stated") != "station" and noun_form("stuck") is None and noun_form("billed") != "billy"
     assert noun_form("delivery") is None  # already a noun
 
     terms = {"package": 5.0, "delivered": 4.0, "delivery": 2.0, "dedicated": 3.0, "package delivered": 2.0}
     counts = aspect_counts(terms, {"package", "delivery"})
     # "dedication" is nobody's word here; phrases of two words name issues, not topics.
     assert counts == {"package": 5.0, "delivery": 6.0}
+
+
+def test_a_service_area_in_ing_is_a_thing_and_its_verb_counts_for_it() -> None:
+    from reputation.issues.naming import aspect_counts, is_thing, noun_form
+
+    # "booking", "billing", "shipping" are what CX teams call their topics; "waiting" and "calling" say only
+    # what somebody was doing, though WordNet lists them as nouns too.
+    assert is_thing("booking") and is_thing("billing") and is_thing("shipping")
+    assert not is_thing("waiting") and not is_thing("calling") and not is_thing("being")
+    assert noun_form("booked") == "booking" and noun_form("shipped") == "shipping" and noun_form("billed") == "billing"
+    assert noun_form("charged") is None  # a bank's "charged a fee" is no phone's "charging"
+    # The posts' verb counts though no post shows the noun: "billing" and "billed" share one phrase key.
+    assert aspect_counts({"billed": 3.0, "account": 2.0}, {"account"}) == {"billing": 3.0, "account": 2.0}
 
 
 def test_a_delivery_topic_is_named_delivery_though_most_posts_say_delivered() -> None:
