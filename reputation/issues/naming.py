@@ -33,7 +33,15 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 
 from reputation.issues.phrases import lemma
-from reputation.issues.vocabulary import is_noun, names_no_thing, noun_and_verb, noun_only, says_how
+from reputation.issues.vocabulary import (
+    SERVICE_AREAS,
+    is_noun,
+    names_no_thing,
+    noun_and_verb,
+    noun_only,
+    says_how,
+    service_area,
+)
 
 MIN_SHARE = 0.2
 MIN_POSTS = 2
@@ -51,6 +59,7 @@ GENERIC = frozenset(
     minute minutes people guy guys lol way lot bit today yesterday tomorrow ago thanks thank anyone someone
     everyone everything anything nothing something pic pics photo photos reason question experience stuff
     story jk lmao omg yep yeah yup nope hey hi hello pls plz thx problem problems issue issues kind sort couple bunch
+    shout shoutout kudos props
     january february march april june july august september october november december jan feb mar apr jun
     jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday weekend tonight
     morning evening night
@@ -75,16 +84,6 @@ _JUDGEMENT = _PLAIN_VERBS | frozenset(
 # Adjectives that place or count a thing but say nothing of what went wrong with it ("website new", "gate first").
 _NEUTRAL = frozenset("new old first last next other same different whole entire own real sure able".split())
 _VERB_ENDING = re.compile(r"(?:ed|ing)$")
-# Words in -ing that name a part of a service a customer deals with, as CX teams name their topics ("Billing",
-# "Shipping & Delivery"): the only -ing words that may name a thing. Every other one says what somebody was
-# doing ("waiting", "calling", "being"), which WordNet also lists as a noun but no CX lead tracks.
-SERVICE_AREAS = frozenset(
-    """booking billing shipping boarding pricing tracking parking seating ticketing packaging banking streaming
-    handling servicing hosting printing lighting plumbing wiring clothing
-    bedding lodging catering financing funding marketing accounting staffing onboarding
-    invoicing roaming tethering pairing buffering wording spelling formatting labelling
-    shopping dining cleaning housekeeping""".split()
-)
 _NEGATION = re.compile(r"^(?:no|not|never|can't|won't|didn't|doesn't|isn't|hasn't|haven't|wasn't)\b")
 
 
@@ -94,7 +93,8 @@ def is_fragment(phrase: str) -> bool:
     if not words or any(w.startswith("@") or w.startswith("#") for w in words):
         return True
     content = [w for w in words if w not in _FUNCTION and not _NEGATION.match(w)]
-    if not content or all(w in GENERIC or w.isdigit() or len(w) < 3 for w in content):
+    # Times, people and words that only place or count a thing ("yr old", "first time", "new one") say no what.
+    if not content or all(w in GENERIC or w in _NEUTRAL or w.isdigit() or len(w) < 3 for w in content):
         return True
     if len(words) > 2 and words[1] == "of" and words[0] in GENERIC:
         return True  # "kind of bug", "lot of delays": the thing is what follows, and it names the issue alone
@@ -148,9 +148,8 @@ def noun_form(word: str) -> str | None:
     if word != base and not (word.endswith(("ed", "ing")) and word[:stem] == base[:stem]):
         return None
     # The service a verb is about comes first: "booked" -> "booking", "shipped" -> "shipping", "billed" -> "billing".
-    for made in (base + "ing", base[:-1] + "ing", base + base[-1] + "ing"):
-        if made in SERVICE_AREAS:
-            return made
+    if area := service_area(base):
+        return area
     for pattern, replacement in _NOMINALIZE:
         made = pattern.sub(replacement, base, count=1)
         if made != base and is_noun(made) and is_thing(made):

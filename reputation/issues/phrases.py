@@ -50,7 +50,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from reputation.issues.vocabulary import is_known
+from reputation.issues.vocabulary import is_known, service_area
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -327,7 +327,8 @@ class _Spacy:
         found: set[str] = set()
         for i, word in enumerate(words):
             if word:
-                if not (i and lower[i - 1] in _VERB_CUES):
+                # ... unless the verb is the customer's word for a service area ("trying to book" for "booking").
+                if not (i and lower[i - 1] in _VERB_CUES) or service_area(self.lemma(word)):
                     found.add(self.shown(word))
                 run = [word]
                 for following in words[i + 1 : i + 3]:

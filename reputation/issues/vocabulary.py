@@ -24,6 +24,25 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
+# Words in -ing that name a part of a service a customer deals with, as CX teams name their topics ("Billing",
+# "Shipping & Delivery"): the only -ing words that may name a thing. Every other one says what somebody was
+# doing ("waiting", "calling", "being"), which WordNet also lists as a noun but no CX lead tracks.
+SERVICE_AREAS = frozenset(
+    """booking billing shipping boarding pricing tracking parking seating ticketing packaging banking streaming
+    handling servicing hosting printing lighting plumbing wiring clothing
+    bedding lodging catering financing funding marketing accounting staffing onboarding
+    invoicing roaming tethering pairing buffering wording spelling formatting labelling
+    shopping dining cleaning housekeeping""".split()
+)
+
+
+def service_area(verb: str) -> str | None:
+    """The service area a verb's lemma is about ("book" -> "booking", "ship" -> "shipping"), or None."""
+    for made in (verb + "ing", verb[:-1] + "ing", verb + verb[-1:] + "ing"):
+        if made in SERVICE_AREAS:
+            return made
+    return None
+
 
 @functools.cache
 def _index() -> dict[str, frozenset[str]] | None:

@@ -90,6 +90,9 @@ def test_minilm_keeps_the_two_problems_apart_and_names_them() -> None:
         "hey",
         "kind of bug",
         "lot of delays",
+        "yr old",
+        "first time",
+        "shout",
     ],
 )
 def test_fragments_are_never_names(fragment: str) -> None:

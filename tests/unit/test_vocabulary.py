@@ -114,6 +114,10 @@ def test_a_service_area_in_ing_is_a_thing_and_its_verb_counts_for_it() -> None:
     assert not is_thing("waiting") and not is_thing("calling") and not is_thing("being")
     assert noun_form("booked") == "booking" and noun_form("shipped") == "shipping" and noun_form("billed") == "billing"
     assert noun_form("charged") is None  # a bank's "charged a fee" is no phone's "charging"
+    # "trying to book" names booking, though a word after "to" is otherwise a verb that names no thing.
+    from reputation.issues.phrases import phrases_of
+
+    assert "book" in phrases_of("trying to book a flight all day") and "pay" not in phrases_of("trying to pay")
     # The posts' verb counts though no post shows the noun: "billing" and "billed" share one phrase key.
     assert aspect_counts({"billed": 3.0, "account": 2.0}, {"account"}) == {"billing": 3.0, "account": 2.0}
 
