@@ -22,7 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from reputation.issues.clustering import HANDLES_AND_LINKS
+from reputation.text.embeddings import HANDLES_AND_LINKS
 
 _HANDLE = re.compile(r"@(\w{2,})")
 _NAME = re.compile(r"[a-z0-9_']+")

@@ -35,7 +35,7 @@ from reputation.issues.naming import aspect_counts, domain_words, is_thing, name
 from reputation.issues.phrases import add_phrases, label_issues, phrase_key, phrases_of
 from reputation.issues.topics import Member, Topic, group_topics
 from reputation.issues.topics import resolve as resolve_topic
-from reputation.text.embeddings import Embedder, Matrix, default_embedder
+from reputation.text.embeddings import HANDLES_AND_LINKS, Embedder, Matrix, default_embedder
 
 # Average-linkage similarity needed to join, until a brand has complaints enough to choose its own
 # (`reputation.issues.granularity`); tuned per embedder on half of banking77 (`evals.issues_eval`).
@@ -45,8 +45,6 @@ MAX_LIVE_ISSUES = 2000  # per brand; the least recently seen beyond this stop be
 ISSUE_FADES_AFTER = timedelta(days=30)
 EXAMPLES_KEPT = 3
 _WORDS = re.compile(r"[a-z0-9']+")
-# Handles and links: they say who was tagged or where, never what a complaint is about.
-HANDLES_AND_LINKS = re.compile(r"@\w+|https?://\S+|www\.\S+")
 
 
 def issue_id_for(brand: str | None, mention_key: str) -> str:

@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from reputation.text import complaint_lexicon as lex
-from reputation.text.embeddings import Embedder, EmbeddingError, Matrix
+from reputation.text.embeddings import HANDLES_AND_LINKS, Embedder, EmbeddingError, Matrix
 from reputation.text.intent import detect_intent
 from reputation.text.sentiment import LABELS, NEGATIVE, Sentiment, SentimentAnalyzer, _bounded, _plain_vader
 
@@ -83,13 +83,11 @@ _AGENT_VOICE = re.compile(
     r"we(?:'re| are) (?:aware|looking into|working on))\b",
     re.IGNORECASE,
 )
-# The issue clusterer's own noise pattern: the same cleaned text, so one embedding serves both.
-_HANDLE_OR_LINK = re.compile(r"@\w+|https?://\S+|www\.\S+")
 
 
 def embedding_text(text: str) -> str:
     """The text as the embedder sees it for sentiment: handles and links carry none."""
-    return " ".join(_HANDLE_OR_LINK.sub(" ", text).split())
+    return " ".join(HANDLES_AND_LINKS.sub(" ", text).split())
 
 
 def signals(text: str, analyzer: SentimentAnalyzer) -> npt.NDArray[np.float32]:

