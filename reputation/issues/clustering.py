@@ -31,7 +31,15 @@ import numpy as np
 
 from reputation.issues import granularity
 from reputation.issues.linkage import average_linkage
-from reputation.issues.naming import aspect_counts, domain_words, is_thing, name_issue, name_topics, tell_apart
+from reputation.issues.naming import (
+    MIN_SHARE,
+    aspect_counts,
+    domain_words,
+    is_thing,
+    name_issue,
+    name_topics,
+    tell_apart,
+)
 from reputation.issues.phrases import add_phrases, label_issues, phrase_key, phrases_of
 from reputation.issues.topics import Member, Topic, group_topics
 from reputation.issues.topics import resolve as resolve_topic
@@ -276,7 +284,7 @@ class IssueClusterer:
 
         "same, mine swelled too and they refused the refund" under a swollen-battery post is that story, though
         on its own it sits between batteries and refunds. It follows when it is as close to that issue as a
-        straggler may be (`ATTACH_MARGIN` below the join level); an aside ("good luck maya") stays where it was.
+        known issue's complaint must be (`ATTACH_MARGIN` below the join level); an aside ("good luck maya") stays.
         """
         for row, complaint in enumerate(complaints):
             start = assigned.get(complaint.thread or "") or earlier.get(complaint.thread or "")
@@ -387,7 +395,8 @@ class IssueClusterer:
                     # Too few to open an issue: near enough an issue that exists, it is counted there.
                     sized = similarities + np.array([0.0 if i.unsorted else -np.inf for i in live])
                     top = int(np.argmax(sized))
-                    best = live[top] if sized[top] >= join - granularity.ATTACH_MARGIN else None
+                    terms = add_phrases({}, (texts[i] for i in group), self.label_ignore)
+                    best = live[top] if self._may_attach(float(sized[top]), join, terms, live[top]) else None
             if best is None:
                 first = complaints[group[0]]
                 best = Issue(
@@ -445,11 +454,22 @@ class IssueClusterer:
             np.stack([i.centroid for i in pool if i.centroid is not None])
             @ np.stack([i.centroid for i in grown if i.centroid is not None]).T
         )
-        floor = self.join_for(brand) - granularity.ATTACH_MARGIN
+        join = self.join_for(brand)
         for row, source in enumerate(pool):
             column = int(np.argmax(similarities[row]))
-            if similarities[row, column] >= floor:
+            if self._may_attach(float(similarities[row, column]), join, source.terms, grown[column]):
                 self.merge(source, grown[column], float(similarities[row, column]), now)
+
+    @staticmethod
+    def _may_attach(similarity: float, join: float, terms: Mapping[str, float], target: Issue) -> bool:
+        """Whether one or two complaints (their phrase counts `terms`) join `target`, an issue `similarity` close:
+        close enough on their own, or a little less close and naming a thing a fifth of its posts name."""
+        if similarity >= join - granularity.STRAGGLER_MARGIN:
+            return True
+        if similarity < join - granularity.SHARED_THING_MARGIN:
+            return False
+        floor = max(1.0, MIN_SHARE * target.size)
+        return any(target.terms.get(w, 0.0) >= floor for w in terms if " " not in w and is_thing(w))
 
     def sort_into_topics(self, brands: set[str | None]) -> None:
         """Every sorted issue into a topic; topic merges are kept in `topic_merges`."""
