@@ -76,11 +76,13 @@ _PLAIN_VERBS = frozenset(
     """love hate like want need said get got make made go went come came know think feel felt put take took give
     gave look see saw keep kept let tell told ask fly flew found work""".split()
 )
-_JUDGEMENT = _PLAIN_VERBS | frozenset(
+# How it felt, not what went wrong: never a name, nor a name's only word besides a negation ("isn't bad").
+_BARE_JUDGEMENT = frozenset(
     """bad good great terrible awful horrible worst best poor nice amazing ridiculous unacceptable disappointing
     disappointed annoying annoyed frustrated frustrating angry upset happy sad fine okay sorry excited glad better worse
     grateful thankful proud lucky""".split()
 )
+_JUDGEMENT = _PLAIN_VERBS | _BARE_JUDGEMENT
 # Adjectives that place or count a thing but say nothing of what went wrong with it ("website new", "gate first").
 _NEUTRAL = frozenset("new old first last next other same different whole entire own real sure able".split())
 _VERB_ENDING = re.compile(r"(?:ed|ing)$")
@@ -93,8 +95,11 @@ def is_fragment(phrase: str) -> bool:
     if not words or any(w.startswith("@") or w.startswith("#") for w in words):
         return True
     content = [w for w in words if w not in _FUNCTION and not _NEGATION.match(w)]
-    # Times, people and words that only place or count a thing ("yr old", "first time", "new one") say no what.
-    if not content or all(w in GENERIC or w in _NEUTRAL or w.isdigit() or len(w) < 3 for w in content):
+    # Times, people, words that only place or count a thing ("yr old", "first time", "new one") and how it felt
+    # ("isn't bad", "so disappointed") say no what.
+    if not content or all(
+        w in GENERIC or w in _NEUTRAL or w in _BARE_JUDGEMENT or w.isdigit() or len(w) < 3 for w in content
+    ):
         return True
     if len(words) > 2 and words[1] == "of" and words[0] in GENERIC:
         return True  # "kind of bug", "lot of delays": the thing is what follows, and it names the issue alone

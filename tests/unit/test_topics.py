@@ -93,6 +93,7 @@ def test_minilm_keeps_the_two_problems_apart_and_names_them() -> None:
         "yr old",
         "first time",
         "shout",
+        "isn't bad",
     ],
 )
 def test_fragments_are_never_names(fragment: str) -> None:
