@@ -61,8 +61,8 @@ GENERIC = frozenset(
     story jk lmao omg yep yeah yup nope hey hi hello pls plz thx problem problems issue issues kind sort couple bunch
     shout shoutout kudos props
     january february march april june july august september october november december jan feb mar apr jun
-    jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday weekend tonight
-    morning evening night
+    jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday weekend weekday weekdays
+    tonight morning evening night
     wife husband kid kids son daughter mom dad mother father brother sister friend friends family
     yr yrs hr hrs min mins sec secs""".split()
 )
