@@ -212,3 +212,21 @@ def test_an_export_s_html_escaping_is_read_as_the_characters_it_stands_for() -> 
     cleaned = IssueClusterer([], embedder=HashingEmbedder()).clean("gate staff &amp; crew were rude &gt;:(")
     assert cleaned == "gate staff & crew were rude >:("
     assert not any("amp" in phrase.split() for phrase in phrases_of(cleaned))
+
+
+def test_a_straggler_a_little_less_close_joins_only_an_issue_about_a_thing_it_names() -> None:
+    from reputation.issues.clustering import Issue
+    from reputation.issues.granularity import SHARED_THING_MARGIN, STRAGGLER_MARGIN
+
+    terms = {"bag": 6.0, "lost": 4.0, "flight": 5.0, "carousel": 1.0}
+    bags = Issue("iss-bags", "Delta", "bag lost", terms, 10, T0, T0)
+    join = 0.5
+    about_bags, about_crew = {"bag": 1.0, "carousel": 1.0}, {"crew": 1.0, "rude": 1.0}
+    just_below, well_below = join - STRAGGLER_MARGIN / 2, join - (STRAGGLER_MARGIN + SHARED_THING_MARGIN) / 2
+    # Close enough, it joins on closeness alone; a little further, only when it names the issue's thing.
+    assert IssueClusterer._may_attach(just_below, join, about_crew, bags)
+    assert IssueClusterer._may_attach(well_below, join, about_bags, bags)
+    assert not IssueClusterer._may_attach(well_below, join, about_crew, bags)
+    # A thing one post in ten names is no thing the issue is about; and too far is too far.
+    assert not IssueClusterer._may_attach(well_below, join, {"carousel": 1.0}, bags)
+    assert not IssueClusterer._may_attach(join - SHARED_THING_MARGIN - 0.01, join, about_bags, bags)
