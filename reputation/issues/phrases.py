@@ -51,6 +51,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from reputation.issues.vocabulary import is_known, service_area
+from reputation.text.language import UNDETERMINED, detect_language
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -286,12 +287,26 @@ class _Spacy:
         words = phrase.lower().split()
         return " ".join(_negator_key(word) or self.lemma(word) for word in words)
 
-    def content(self, token: Token, text: str, ignore: frozenset[str]) -> str:
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - one instance per process (`_spacy`), a few languages
+    def stop_for(self, language: str) -> frozenset[str]:
+        """English stop words, and for a post in another language that language's too, from the lists spaCy
+        ships (nothing is downloaded): a Spanish post's "mi pedido" is "pedido", its "batería se" "batería"."""
+        if language in ("en", UNDETERMINED):
+            return self.stop
+        try:
+            import spacy.util
+
+            own = spacy.util.get_lang_class(language).Defaults.stop_words
+        except (ImportError, AttributeError, KeyError, ValueError):  # a language spaCy has no class for
+            return self.stop
+        return self.stop | frozenset(own)
+
+    def content(self, token: Token, text: str, ignore: frozenset[str], stop: frozenset[str]) -> str:
         """The token's lower-case text when it is a content word, else ""."""
-        if len(text) < 2 or text in self.stop or text in ignore or not token.is_alpha or token.like_num:
+        if len(text) < 2 or text in stop or text in ignore or not token.is_alpha or token.like_num:
             return ""
         base = self.lemma(text)
-        return "" if base in self.stop or base in ignore else text
+        return "" if base in stop or base in ignore else text
 
     def shown(self, word: str) -> str:
         """Plural nouns singular ("refunds" -> "refund"); other forms as written ("declined", "pending")."""
@@ -314,6 +329,7 @@ class _Spacy:
                 tokens.append(token)
             glued = not token.whitespace_
         lower = [token.lower_ for token in tokens]
+        stop = self.stop_for(detect_language(text))
         words: list[str] = []  # content word, or "" (anything else breaks a noun phrase)
         for i, token in enumerate(tokens):
             hashtag = i > 0 and lower[i - 1] == "#"
@@ -323,7 +339,7 @@ class _Spacy:
             ):
                 words.append("")
             else:
-                words.append(self.content(token, lower[i], ignore))
+                words.append(self.content(token, lower[i], ignore, stop))
         found: set[str] = set()
         for i, word in enumerate(words):
             if word:

@@ -135,3 +135,17 @@ def test_a_delivery_topic_is_named_delivery_though_most_posts_say_delivered() ->
     # Counting the noun alone, the package would come first.
     plain = {"late": {"package": 4.0, "delivery": 3.0}, "refunds": profiles["refunds"]}
     assert name_topics(plain, {"late": 10, "refunds": 10})["late"] == "package & delivery"
+
+
+def test_a_post_in_another_language_loses_that_languages_stop_words_too() -> None:
+    from reputation.issues.phrases import phrases_of
+
+    spanish = phrases_of("La batería del portátil se hinchó y mi pedido no ha llegado todavía")
+    assert {"batería", "pedido"} <= spanish
+    # Neither its own function words ("mi", "se", "del") nor English ones stand alone or end a phrase.
+    assert not spanish & {"mi", "se", "del", "la", "y", "no", "ha"}
+    assert not any(p.split()[-1] in {"mi", "se", "del", "la", "y"} for p in spanish)
+    german = phrases_of("Meine Bestellung ist immer noch nicht angekommen, der Akku ist aufgebläht")
+    assert "bestellung" in german and not german & {"meine", "ist", "der", "noch", "immer"}
+    # English is read as before: "die" and "man" are German stop words but English words.
+    assert "man" in phrases_of("the delivery man threw my parcel over the fence and left")
