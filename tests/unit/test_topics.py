@@ -230,3 +230,12 @@ def test_a_straggler_a_little_less_close_joins_only_an_issue_about_a_thing_it_na
     # A thing one post in ten names is no thing the issue is about; and too far is too far.
     assert not IssueClusterer._may_attach(well_below, join, {"carousel": 1.0}, bags)
     assert not IssueClusterer._may_attach(join - SHARED_THING_MARGIN - 0.01, join, about_bags, bags)
+
+
+def test_a_thing_with_no_shared_state_takes_the_next_thing_its_posts_share() -> None:
+    # An iOS update that drains batteries: "phone" alone says less than "phone & update".
+    terms = {"phone": 8.0, "update": 5.0, "battery": 4.0, "dead": 4.0, "hate": 3.0}
+    assert name_issue("phone", terms, 12) == "phone & update"
+    # Never a word that also says how ("printer & dead"), nor a thing too few of its posts name.
+    assert name_issue("printer", {"printer": 3.0, "dead": 3.0}, 3) == "printer"
+    assert name_issue("phone", {"phone": 8.0, "update": 1.0}, 12) == "phone"
