@@ -9,7 +9,7 @@ MIN_SHARE of the issue's posts use it (or MIN_POSTS, for small issues).
 1. a phrase of two or more words holding the chosen word, used by enough members ("battery swelled");
 2. else the chosen word with the issue's most used thing ("swelled" + "battery");
 3. a chosen thing with the state its posts share, an adjective in WordNet ("bottom" + "bulging");
-4. a thing alone when nothing better is shared ("refund");
+4. else the chosen thing with the next thing its posts share ("phone & update"), or alone ("refund");
 5. when the posts share no thing at all, the phrase of the most central post (the issue's first example)
    that most members use; never a generic word, a bare judgement ("bad"), a handle, a number or a phrase
    that starts or ends with a function word.
