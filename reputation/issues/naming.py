@@ -185,6 +185,13 @@ def aspect_counts(terms: Mapping[str, float], things: Collection[str]) -> dict[s
     return dict(counts)
 
 
+def _pairs_with(word: str, first: str) -> bool:
+    """Whether `word` may stand beside `first` as a name's second thing: not the same word in another form, and
+    not a word WordNet also lists as an adjective, which says how rather than what ("printer & dead", "gate &
+    super" from "super helpful")."""
+    return lemma(word) != lemma(first) and not says_how(word)
+
+
 def went_wrong(word: str) -> bool:
     """A word that says what went wrong with a thing: an adjective or participle ("bulging", "late"), not a
     thing, not an adverb ("actually"), and not a bare judgement ("bad", "awful"), which says how it felt."""
@@ -251,7 +258,7 @@ def name_issue(
         # topic rose on some sets and fell on none (`python -m evals.topics_eval --split --resample 14`):
         # held-out halves of the airline tweets 0.41 -> 0.46 and 0.48 -> 0.52, complaint reasons 0.25 -> 0.26,
         # banking77 0.80 -> 0.81; over subsets 0.43 level and 0.54 -> 0.56 (no subset lower).
-        other = [t for t in things if lemma(t) != lemma(chosen) and not says_how(t)]  # not "printer & dead"
+        other = [t for t in things if _pairs_with(t, chosen)]
         return f"{chosen} & {other[0]}" if other else chosen
     if len(words) == 1 and not weak and not judgement and things:
         return f"{things[0]} {chosen}"
@@ -374,11 +381,7 @@ def name_topics(
         close = [
             word
             for score, word in scored[1:]
-            if top > 0
-            and score >= SECOND_THING * top
-            and word not in domain
-            and lemma(word) != lemma(best)
-            and not says_how(word)
+            if top > 0 and score >= SECOND_THING * top and word not in domain and _pairs_with(word, best)
         ]
         if not close:
             names[topic_id] = best
