@@ -149,3 +149,10 @@ def test_a_post_in_another_language_loses_that_languages_stop_words_too() -> Non
     assert "bestellung" in german and not german & {"meine", "ist", "der", "noch", "immer"}
     # English is read as before: "die" and "man" are German stop words but English words.
     assert "man" in phrases_of("the delivery man threw my parcel over the fence and left")
+
+
+def test_app_words_wordnet_knows_only_as_verbs_are_things() -> None:
+    # WordNet 3.0 predates "my downloads" and "the podcast"; a streaming app's support team tracks both.
+    assert is_thing("downloads") and is_thing("podcast") and is_thing("sync")
+    assert "download" in phrases_of("my downloads vanished again after the update")
+    assert not is_thing("arrive") and not is_thing("install")  # still verbs: what went wrong, not with what
