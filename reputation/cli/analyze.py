@@ -38,11 +38,11 @@ MAX_ERROR_MESSAGES = 20
 PROGRESS_EVERY = 500  # reported as each chunk is written
 # Texts clustered together; the file's later rows join the issues the first chunk found. A file of a few
 # hundred posts is one chunk, where 250 cut even the airline support tweets in two. Over 14 random 70% subsets
-# (`python -m evals.topics_eval --resample 14`) their NMI rose 0.457 -> 0.478 (without OTHER 0.520 -> 0.522),
-# CFPB's rose 0.481 -> 0.503 and banking77's fell 0.833 -> 0.825 over 8 subsets, the complaint reasons' 0.232 -> 0.254 in
-# one run; groups of 3+ fell 1-2 points. Named shares held (0.444 -> 0.457 and 0.559 -> 0.573, as many
-# subsets lower as higher; CFPB and banking77 level). At 2000, banking77's NMI fell to 0.809 for nothing more
-# elsewhere. Average linkage holds a chunk's distances: for 1000 rows about 10 MB.
+# (`python -m evals.topics_eval --resample 14`) their NMI rose 0.457 -> 0.478 (without OTHER 0.520 -> 0.522);
+# over 8 subsets CFPB's rose 0.481 -> 0.503 and banking77's fell 0.833 -> 0.825; the complaint reasons' rose
+# 0.232 -> 0.254 in one run; groups of 3+ fell 1-2 points. Named shares held (0.444 -> 0.457 and 0.559 -> 0.573,
+# as many subsets lower as higher; CFPB and banking77 level). At 2000, banking77's NMI fell to 0.809 for nothing
+# more elsewhere. Average linkage holds a chunk's distances: for 1000 rows about 10 MB.
 CHUNK_ROWS = 1000
 ISSUES_SHOWN = 15
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
