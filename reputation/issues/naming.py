@@ -65,6 +65,13 @@ GENERIC = frozenset(
     tonight morning evening night
     wife husband kid kids son daughter mom dad mother father brother sister friend friends family
     yr yrs hr hrs min mins sec secs""".split()
+) | frozenset(
+    # The same times in the other languages posts most often come in (Spanish, Portuguese, French, German,
+    # Italian): "semanas" named a Spanish topic. Not German "Tag", which is an English thing ("bag tag").
+    """semana semanas día días dia dias mes meses año años ano anos hora horas minuto minutos hoy ayer mañana
+    semaine semaines jour jours mois ans année années heure heures aujourd'hui hier demain
+    woche wochen tage tagen monat monate monaten jahr jahre jahren stunde stunden minuten heute gestern morgen
+    settimana settimane giorno giorni mese mesi anno anni ore minuti oggi ieri domani""".split()
 )
 _FUNCTION = frozenset(
     """a an the and or but to of for on in at by with from my your our their his her its me you we they i

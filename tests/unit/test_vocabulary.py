@@ -156,3 +156,9 @@ def test_app_words_wordnet_knows_only_as_verbs_are_things() -> None:
     assert is_thing("downloads") and is_thing("podcast") and is_thing("sync")
     assert "download" in phrases_of("my downloads vanished again after the update")
     assert not is_thing("arrive") and not is_thing("install")  # still verbs: what went wrong, not with what
+
+
+def test_times_in_other_languages_name_no_thing() -> None:
+    # "Llevo tres semanas esperando mi pedido": the weeks say how long, the order is what went wrong.
+    assert not is_thing("semanas") and not is_thing("wochen") and is_thing("pedido")
+    assert is_thing("tag")  # a luggage tag, though "Tag" is German for day
