@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
+import numpy.typing as npt
 
 from reputation.issues import granularity
 from reputation.issues.linkage import average_linkage
@@ -69,6 +70,41 @@ def _forget_phrases(terms: Mapping[str, float], texts: Iterable[str], ignore: fr
             if (shown := by_key.get(phrase_key(phrase))) is not None:
                 left[shown] -= 1.0
     return {phrase: count for phrase, count in left.items() if count > 0}
+
+
+class _LiveCentres:
+    """A brand's live issues during one cycle's clustering, with their centres as one matrix, grown in place."""
+
+    def __init__(self, issues: list[Issue], dimension: int) -> None:
+        self.issues = list(issues)
+        self._row = {issue.id: row for row, issue in enumerate(self.issues)}
+        self._centres = np.zeros((max(2 * len(self.issues), 64), dimension), dtype=np.float32)
+        self._pool = np.full(len(self._centres), -np.inf)
+        for row, issue in enumerate(self.issues):
+            self._set(row, issue)
+
+    def centres(self) -> Matrix:
+        return self._centres[: len(self.issues)]
+
+    def pool_only(self) -> npt.NDArray[np.float64]:
+        """0 for an issue still in the unsorted pool, -inf for one out of it: added to similarities."""
+        return self._pool[: len(self.issues)]
+
+    def update(self, issue: Issue) -> None:
+        """The issue grew, or opened this cycle."""
+        row = self._row.get(issue.id)
+        if row is None:
+            row = self._row[issue.id] = len(self.issues)
+            self.issues.append(issue)
+            if row == len(self._centres):
+                self._centres = np.concatenate([self._centres, np.zeros_like(self._centres)])
+                self._pool = np.concatenate([self._pool, np.full(row, -np.inf)])
+        self._set(row, issue)
+
+    def _set(self, row: int, issue: Issue) -> None:
+        if issue.centroid is not None:
+            self._centres[row] = issue.centroid
+        self._pool[row] = 0.0 if issue.unsorted else -np.inf
 
 
 @dataclass(frozen=True)
@@ -381,22 +417,25 @@ class IssueClusterer:
             groups[int(label)].append(index)  # indexes are in time order, so groups[...][0] is the oldest
         assigned: dict[str, str] = {}
         new_members: dict[str, list[int]] = defaultdict(list)
+        # The live issues' centres, kept up to date as groups join them: stacking them again for every group
+        # made a long file's cost grow with its square.
+        live = _LiveCentres(self.live(brand), vectors.shape[1])
         for group in sorted(groups.values(), key=lambda g: g[0]):
             total = vectors[group].sum(axis=0)
             mean = total / len(group)
-            live = self.live(brand)
             best: Issue | None = None
-            if live:
-                similarities = np.stack([issue.centroid for issue in live if issue.centroid is not None]) @ mean
+            if live.issues:
+                similarities = live.centres() @ mean
                 top = int(np.argmax(similarities))
                 if similarities[top] >= join:
-                    best = live[top]
+                    best = live.issues[top]
                 elif len(group) < granularity.MIN_GROUP:
                     # Too few to open an issue: near enough an issue that exists, it is counted there.
-                    sized = similarities + np.array([0.0 if i.unsorted else -np.inf for i in live])
+                    sized = similarities + live.pool_only()
                     top = int(np.argmax(sized))
                     terms = add_phrases({}, (texts[i] for i in group), self.label_ignore)
-                    best = live[top] if self._may_attach(float(sized[top]), join, terms, live[top]) else None
+                    target = live.issues[top]
+                    best = target if self._may_attach(float(sized[top]), join, terms, target) else None
             if best is None:
                 first = complaints[group[0]]
                 best = Issue(
@@ -412,6 +451,7 @@ class IssueClusterer:
                 self.issues[best.id] = best
             latest = max(complaints[i].created_at for i in group)
             best.admit(total.astype(np.float32), len(group), latest, (texts[i] for i in group), self.label_ignore)
+            live.update(best)
             new_members[best.id].extend(group)
             self.touched.add(best.id)
             for i in group:
