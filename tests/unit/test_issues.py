@@ -231,3 +231,26 @@ def test_product_names_with_their_model_words_leave_the_text_before_clustering()
     )
     assert assigned["x:0"] != assigned["x:1"]
     assert "pro" not in {issue.label for issue in issues.issues.values()}
+
+
+def test_live_centres_grow_past_their_first_capacity_and_track_the_pool() -> None:
+    from reputation.issues.clustering import _LiveCentres
+
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def issue(n: int, size: int) -> Issue:
+        centre = np.zeros(4, dtype=np.float32)
+        centre[n % 4] = 1.0
+        return Issue(f"i{n}", None, "", {}, size, at, at, centroid=centre)
+
+    live = _LiveCentres([issue(0, 5)], dimension=4)
+    for n in range(1, 150):  # past the 64 rows it starts with, twice
+        live.update(issue(n, 1 if n % 2 else 5))
+    assert len(live.issues) == 150 and live.centres().shape == (150, 4)
+    assert [int(np.argmax(row)) for row in live.centres()[:6]] == [0, 1, 2, 3, 0, 1]
+    # Pairs still in the unsorted pool are the only places a straggler may pair up.
+    assert list(live.pool_only()[:4]) == [-np.inf, 0.0, -np.inf, 0.0]
+    grown = live.issues[1]
+    grown.size = 3  # it left the pool this cycle
+    live.update(grown)
+    assert live.pool_only()[1] == -np.inf and len(live.issues) == 150
