@@ -38,6 +38,7 @@ SERVICE_AREAS = frozenset(
 # Words WordNet 3.0 (2006) lists only as verbs that customers of apps and devices now write as things ("my
 # downloads vanished", "the podcast won't play", "sync is broken"): a streaming app's support team tracks them as
 # topics. Without this list "downloads" could never name an issue, because a verb says what went wrong, not with what.
+# `_index` adds them to WordNet's nouns, so every check below reads them as nouns.
 NEWER_NOUNS = frozenset("download upload podcast sync".split())
 
 
@@ -58,7 +59,9 @@ def _index() -> dict[str, frozenset[str]] | None:
         return None
     path = Path(spacy_lookups_data.__file__).parent / "data" / "en_lemma_index.json.gz"
     with gzip.open(path, "rt", encoding="utf-8") as handle:
-        return {pos: frozenset(words) for pos, words in json.load(handle).items()}
+        index = {pos: frozenset(words) for pos, words in json.load(handle).items()}
+    index["noun"] |= NEWER_NOUNS
+    return index
 
 
 def is_known(word: str) -> bool:
@@ -76,17 +79,13 @@ def names_no_thing(word: str) -> bool:
     if index is None:
         return False
     word = word.lower()
-    return (
-        word not in index["noun"]
-        and word not in NEWER_NOUNS
-        and any(word in index[pos] for pos in ("verb", "adj", "adv"))
-    )
+    return word not in index["noun"] and any(word in index[pos] for pos in ("verb", "adj", "adv"))
 
 
 def is_noun(word: str) -> bool:
     """WordNet lists the word, as written, as a noun (or it is one of the NEWER_NOUNS)."""
     index = _index()
-    return index is not None and (word.lower() in index["noun"] or word.lower() in NEWER_NOUNS)
+    return index is not None and word.lower() in index["noun"]
 
 
 def noun_only(word: str) -> bool:
