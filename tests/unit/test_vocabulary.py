@@ -162,3 +162,10 @@ def test_times_in_other_languages_name_no_thing() -> None:
     # "Llevo tres semanas esperando mi pedido": the weeks say how long, the order is what went wrong.
     assert not is_thing("semanas") and not is_thing("wochen") and is_thing("pedido")
     assert is_thing("tag")  # a luggage tag, though "Tag" is German for day
+
+
+def test_answers_and_chat_words_name_no_thing() -> None:
+    # "@united yes, and the bag is still in Denver": WordNet lists "yes" as a noun, but it answers, it names nothing.
+    assert not any(is_thing(word) for word in ("yes", "wtf", "smh", "tbh", "oh"))
+    assert not is_thing("crazy")  # how it felt, as "ridiculous"
+    assert "yes" not in name_issue("yes", {"yes": 9.0, "bag": 6.0, "bag lost": 5.0}, 10).split()
