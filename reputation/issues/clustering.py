@@ -320,7 +320,11 @@ class IssueClusterer:
 
         "same, mine swelled too and they refused the refund" under a swollen-battery post is that story, though
         on its own it sits between batteries and refunds. It follows when it is as close to that issue as a
-        known issue's complaint must be (`ATTACH_MARGIN` below the join level); an aside ("good luck maya") stays.
+        known issue's complaint must be (`ATTACH_MARGIN` below the join level). A reply that found no group of its
+        own (still in the unsorted pool) follows a sorted thread however far its words are: under that post, "her
+        Voltbook was ON FIRE", "report it to the CPSC" and "this should be a recall" are the story's, and alone
+        they were three unsorted posts no CX lead would see beside it. A reply sorted into another issue ("still
+        no refund after 19 days") stays there unless it is close.
         """
         for row, complaint in enumerate(complaints):
             start = assigned.get(complaint.thread or "") or earlier.get(complaint.thread or "")
@@ -331,7 +335,8 @@ class IssueClusterer:
             if target is None or target is source or target.merged_into or target.centroid is None:
                 continue
             close = float(vectors[row] @ target.centroid) >= self.join_for(complaint.brand) - granularity.ATTACH_MARGIN
-            if source.label_locked or target.brand != complaint.brand or not close:
+            orphan = source.unsorted and not target.unsorted
+            if source.label_locked or target.brand != complaint.brand or not (close or orphan):
                 continue
             if source.release(vectors[row], 1, [texts[row]], {complaint.text}, self.label_ignore):
                 self.touched.add(source.id)

@@ -36,6 +36,10 @@ def test_the_battery_story_is_one_issue_under_one_topic_with_the_main_detractor(
     texts = members[battery]
     assert sum("physical damage" in t.lower() for t in texts) >= 2
     assert sum(bool(re.search(r"swell|swoll", t, re.I)) for t in texts) >= 5
+    # Replies in the detractor's thread that are like nothing else ("her Voltbook was ON FIRE", "this needs a
+    # recall") are the story's too, not posts left unsorted beside it.
+    assert sum(bool(re.search(r"\bfire\b", t, re.I)) for t in texts) >= 3
+    assert any("recall" in t.lower() for t in texts if t.startswith("@maya_builds"))
     # No other issue is mostly about swelling batteries.
     for issue, others in members.items():
         if issue != battery:
