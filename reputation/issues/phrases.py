@@ -50,6 +50,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from reputation.issues.places import place_words
 from reputation.issues.vocabulary import is_known, service_area
 from reputation.text.language import UNDETERMINED, detect_language
 
@@ -330,12 +331,16 @@ class _Spacy:
             glued = not token.whitespace_
         lower = [token.lower_ for token in tokens]
         stop = self.stop_for(detect_language(text))
+        places = place_words([token.text for token in tokens])
         words: list[str] = []  # content word, or "" (anything else breaks a noun phrase)
         for i, token in enumerate(tokens):
             hashtag = i > 0 and lower[i - 1] == "#"
-            # A hashtag run together ("#DestinationDragons") or holding the brand is a tag, not a phrase.
-            if lower[i].startswith("@") or (
-                hashtag and (not is_known(lower[i]) or any(w in lower[i] for w in ignore if len(w) > 3))
+            # A hashtag run together ("#DestinationDragons") or holding the brand is a tag, not a phrase; a
+            # place says where, not what went wrong ("delayed at Gatwick").
+            if (
+                lower[i].startswith("@")
+                or i in places
+                or (hashtag and (not is_known(lower[i]) or any(w in lower[i] for w in ignore if len(w) > 3)))
             ):
                 words.append("")
             else:

@@ -169,3 +169,18 @@ def test_answers_and_chat_words_name_no_thing() -> None:
     assert not any(is_thing(word) for word in ("yes", "wtf", "smh", "tbh", "oh"))
     assert not is_thing("crazy")  # how it felt, as "ridiculous"
     assert "yes" not in name_issue("yes", {"yes": 9.0, "bag": 6.0, "bag lost": 5.0}, 10).split()
+
+
+def test_places_written_as_names_name_no_issue() -> None:
+    from reputation.issues.places import place_words
+
+    # "delayed 5 hours at Miami": where, not what. "gatwick" and "orlando" named airline groups this way.
+    assert "miami" not in phrases_of("delayed 5 hours in Miami and still no bag")
+    assert not any("orlando" in p or "york" in p for p in phrases_of("my flight from New York to Orlando got cancelled"))
+    # A gazetteer word that customers also write as a word stays a word: "mobile" (Mobile, Alabama) in lower case,
+    # or capitalised only because it starts the sentence.
+    assert "mobile data" in phrases_of("my mobile data is down again")
+    assert "mobile data" in phrases_of("Mobile data is down again. Fix it")
+    # Shouted words are not names ("ORLANDO" like "LATE"); two-word names count wherever they stand.
+    assert place_words("New York lost my bag".split()) == {0, 1}
+    assert place_words("ORLANDO FLIGHT LATE".split()) == set()
