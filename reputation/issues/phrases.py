@@ -90,12 +90,19 @@ SPACY_TUNED_SCORING = Scoring(per_extra_word=2.0, negation_bonus=0.3, rarity_pow
 
 def extractor_in_use(extractor: str | None = None) -> Extractor:
     """The extractor that runs: the one asked for (argument, environment, else spaCy); the rules if spaCy won't load."""
-    wanted = (extractor or os.environ.get(EXTRACTOR_ENV) or DEFAULT_EXTRACTOR).strip().lower()
-    if wanted not in ("spacy", "rules"):
-        raise ValueError(f"unknown phrase extractor {wanted!r}; use 'spacy' or 'rules'")
-    if wanted == "spacy" and _spacy() is not None:
+    wanted = _wanted(extractor or os.environ.get(EXTRACTOR_ENV) or DEFAULT_EXTRACTOR)
+    return "spacy" if wanted == "spacy" and _spacy() is not None else "rules"
+
+
+@functools.cache
+def _wanted(asked: str) -> Extractor:
+    # Cached: every lemma and phrase key asks (300,000 times for 8,000 tweets through `reputation analyze`).
+    wanted = asked.strip().lower()
+    if wanted == "spacy":
         return "spacy"
-    return "rules"
+    if wanted == "rules":
+        return "rules"
+    raise ValueError(f"unknown phrase extractor {wanted!r}; use 'spacy' or 'rules'")
 
 
 def lemma(word: str, extractor: str | None = None) -> str:

@@ -72,6 +72,9 @@ def place_words(words: Sequence[str]) -> set[int]:
         return found
     i = 0
     while i < len(words):
+        if not _capitalised(words[i]):  # most words: no name starts here
+            i += 1
+            continue
         matched = 0
         for length in range(min(_LONGEST, len(words) - i), 0, -1):
             span = words[i : i + length]
