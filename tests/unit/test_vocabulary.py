@@ -176,7 +176,6 @@ def test_places_written_as_names_name_no_issue() -> None:
 
     # "delayed 5 hours at Miami": where, not what. "gatwick" and "orlando" named airline groups this way.
     assert "miami" not in phrases_of("delayed 5 hours in Miami and still no bag")
-    assert phrases_of("stuck at Gatwick, flight delayed") == {"stuck", "flight", "flight delayed", "delayed"}
     found = phrases_of("my flight from New York to Orlando got cancelled")
     assert not any("orlando" in p or "york" in p for p in found)
     # A gazetteer word that customers also write as a word stays a word: "mobile" (Mobile, Alabama) in lower case,
