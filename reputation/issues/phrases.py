@@ -337,8 +337,9 @@ class _Spacy:
                 tokens.append(token)
             glued = not token.whitespace_
         lower = [token.lower_ for token in tokens]
-        stop = self.stop_for(detect_language(text))
-        places = place_words([token.text for token in tokens])
+        language = detect_language(text)
+        stop = self.stop_for(language)
+        places = place_words([token.text for token in tokens], language)
         words: list[str] = []  # content word, or "" (anything else breaks a noun phrase)
         for i, token in enumerate(tokens):
             hashtag = i > 0 and lower[i - 1] == "#"

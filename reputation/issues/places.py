@@ -1,8 +1,9 @@
 """Place names in a post: they say where something went wrong, not what, so they never name an issue.
 
-"orlando" and "miami" named groups of airline tweets whose posts were delays and lost bags at those places. No tagger is installable here, so places come from a gazetteer that ships inside a package
-(nothing is downloaded): airportsdata (MIT licence), whose 7,900 airports carry the city and region each
-serves, about 6,500 city names and 1,900 regions, which cover the places customers fly, ship and travel to.
+"orlando" and "miami" named groups of airline tweets whose posts were delays and lost bags at those places.
+No tagger is installable here, so places come from a gazetteer that ships inside a package (nothing is
+downloaded): airportsdata (MIT licence), whose 7,900 airports carry the city and region each serves, about
+6,500 city names and 1,900 regions, which cover the places customers fly, ship and travel to.
 
 A gazetteer alone would take words from customers ("mobile" is a city in Alabama, "delta" one in Utah,
 "buffalo" one in New York), so a word counts as a place only where the post writes it as a name: capitalised
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 _SENTENCE_END = frozenset(".!?:;\n")
 _LONGEST = 3  # words in the longest name matched ("Rio de Janeiro")
 _JOINERS = frozenset({"de", "del", "la", "le", "los", "las", "da", "do", "of", "upon"})  # "Rio de Janeiro"
+_NOUNS_CAPITALISED = frozenset({"de", "lb"})  # German, Luxembourgish
 
 
 @functools.cache
@@ -50,11 +52,13 @@ def _capitalised(word: str) -> bool:
     return word[:1].isupper() and not word.isupper()
 
 
-def place_words(words: Sequence[str]) -> set[int]:
-    """The positions in `words` (a post's tokens, as written, punctuation included) that are part of a place name."""
+def place_words(words: Sequence[str], language: str = "en") -> set[int]:
+    """The positions in `words` (a post's tokens, as written, punctuation included) that are part of a place name.
+    None in a language that capitalises every noun (German "Hof", a yard, is also a city): there capitals do not
+    tell a name."""
     places = _gazetteer()
     found: set[int] = set()
-    if not places:
+    if not places or language in _NOUNS_CAPITALISED:
         return found
     i = 0
     while i < len(words):

@@ -185,3 +185,5 @@ def test_places_written_as_names_name_no_issue() -> None:
     # Shouted words are not names ("ORLANDO" like "LATE"); two-word names count wherever they stand.
     assert place_words("New York lost my bag".split()) == {0, 1}
     assert place_words("ORLANDO FLIGHT LATE".split()) == set()
+    # German capitalises every noun: "Hof" (a yard) is also a city, and capitals tell nothing there.
+    assert place_words("Der Hof ist voll".split(), "de") == set() and place_words("in Hof".split()) == {1}
