@@ -344,7 +344,7 @@ class _Spacy:
         for i, token in enumerate(tokens):
             hashtag = i > 0 and lower[i - 1] == "#"
             # A hashtag run together ("#DestinationDragons") or holding the brand is a tag, not a phrase; a
-            # place says where, not what went wrong ("delayed at Gatwick").
+            # place says where, not what went wrong ("stuck in Miami", `reputation.issues.places`).
             if (
                 lower[i].startswith("@")
                 or i in places
