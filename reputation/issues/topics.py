@@ -28,9 +28,13 @@ def topic_and_issue(topic_label: str | None, issue_label: str) -> str:
     topic = (topic_label or "").strip()
     if not topic or topic.lower() in issue_label.lower():
         return issue_label
-    if set(issue_label.lower().split()) <= set(topic.lower().replace("&", " ").split()):
+    if _words(issue_label) <= _words(topic):  # "tech & system" holds "system & tech" too
         return topic
     return f"{topic} > {issue_label}"
+
+
+def _words(label: str) -> set[str]:
+    return set(label.lower().replace("&", " ").replace("/", " ").split())
 
 
 def shown_issue(label: str | None, topic_label: str | None, size: int | None) -> str | None:

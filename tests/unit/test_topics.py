@@ -157,6 +157,10 @@ def test_an_alert_shows_topic_and_issue_but_never_an_unsorted_post_as_an_issue()
     # A topic of two things that holds the issue's whole name says it alone.
     assert shown_issue("delivery", "delivery & box", 6) == "delivery & box"
     assert shown_issue("box crushed", "delivery & box", 6) == "delivery & box > box crushed"
+    # ... also when the issue names the same two things the other way round (the demo showed "tech & system >
+    # system & tech").
+    assert shown_issue("system & tech", "tech & system", 3) == "tech & system"
+    assert shown_issue("tech / system", "tech & system", 3) == "tech & system"
 
 
 def test_a_topic_is_named_by_two_things_when_a_second_comes_close_and_as_one_phrase_when_written_so() -> None:
