@@ -54,14 +54,18 @@ SECOND_THING = 0.5
 # Words that name nothing a CX lead tracks: they make fragments ("post", "no notes", "year of buying"). Times
 # and people say when and who, not what ("delivery > dec", "store > kid"); "problem" and "issue" say only
 # that something is wrong. Answers and chat words ("yes", "wtf", "smh") say nothing of what: "yes" named a topic of
-# 39 airline complaint tweets ("@united yes, and ...").
+# 39 airline complaint tweets ("@united yes, and ..."), and at either end of a phrase they make a fragment ("wow
+# flight").
+_CHAT = frozenset(
+    """lol jk lmao omg yep yeah yup nope hey hi hello pls plz thx thanks thank yes oh ah huh wow ugh wtf wat smh haha
+    hahaha lmfao tbh btw idk fyi lmk rn af asap ty""".split()
+)
 GENERIC = frozenset(
     """post posts note notes thing things time times year years day days week weeks month months hour hours
-    minute minutes people guy guys lol way lot bit today yesterday tomorrow ago thanks thank anyone someone
+    minute minutes people guy guys way lot bit today yesterday tomorrow ago anyone someone
     everyone everything anything nothing something pic pics photo photos reason question experience stuff
-    story jk lmao omg yep yeah yup nope hey hi hello pls plz thx problem problems issue issues kind sort couple bunch
+    story problem problems issue issues kind sort couple bunch
     shout shoutout kudos props
-    yes oh ah huh wow ugh wtf wat smh haha hahaha lmfao tbh btw idk fyi lmk rn af asap ty
     january february march april june july august september october november december jan feb mar apr jun
     jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday weekend weekday weekdays
     tonight morning evening night
@@ -74,7 +78,7 @@ GENERIC = frozenset(
     semaine semaines jour jours mois ans année années heure heures aujourd'hui hier demain
     woche wochen tage tagen monat monate monaten jahr jahre jahren stunde stunden minuten heute gestern morgen
     settimana settimane giorno giorni mese mesi anno anni ore minuti oggi ieri domani""".split()
-)
+) | _CHAT
 _FUNCTION = frozenset(
     """a an the and or but to of for on in at by with from my your our their his her its me you we they i
     it this that these those is are was were be been being have has had do does did so just very really
@@ -116,6 +120,8 @@ def is_fragment(phrase: str) -> bool:
         return True
     if len(words) > 2 and words[1] == "of" and words[0] in GENERIC:
         return True  # "kind of bug", "lot of delays": the thing is what follows, and it names the issue alone
+    if words[0] in _CHAT or words[-1] in _CHAT:
+        return True
     return words[-1] in _FUNCTION or (words[0] in _FUNCTION and not _NEGATION.match(words[0]))
 
 

@@ -169,6 +169,8 @@ def test_answers_and_chat_words_name_no_thing() -> None:
     assert not any(is_thing(word) for word in ("yes", "wtf", "smh", "tbh", "oh"))
     assert not is_thing("crazy")  # how it felt, as "ridiculous"
     assert "yes" not in name_issue("yes", {"yes": 9.0, "bag": 6.0, "bag lost": 5.0}, 10).split()
+    # At either end of a phrase they make a fragment: "wow flight" named an airline group.
+    assert name_issue("wow flight", {"wow flight": 4.0, "flight": 5.0, "seat": 3.0}, 5) != "wow flight"
 
 
 def test_places_written_as_names_name_no_issue() -> None:
