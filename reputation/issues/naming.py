@@ -51,16 +51,24 @@ DOMAIN_SHARE = 0.25
 DOMAIN_CONCENTRATION = 0.5  # ... and of which no single issue holds more than this share
 # A topic's second thing scores at least this share of its first's excess share (`name_topics`).
 SECOND_THING = 0.5
-# Words that name nothing a CX lead tracks: they make fragments ("post", "no notes", "year of buying"). Times
-# and people say when and who, not what ("delivery > dec", "store > kid"); "problem" and "issue" say only
-# that something is wrong. Answers and chat words ("yes", "wtf", "smh") say nothing of what: "yes" named a topic of
-# 39 airline complaint tweets ("@united yes, and ..."), and at either end of a phrase they make a fragment ("wow
-# flight").
+# Answers and chat words ("yes", "wtf", "smh") say nothing of what: "yes" named a topic of 39 airline complaint
+# tweets ("@united yes, and ..."), and at either end of a phrase they make a fragment ("wow flight").
 _CHAT = frozenset(
     """lol jk lmao omg yep yeah yup nope hey hi hello pls plz thx thanks thank yes oh ah huh wow ugh wtf wat smh haha
     hahaha lmfao tbh btw idk fyi lmk rn af asap ty""".split()
 )
-GENERIC = frozenset(
+# The same times in the other languages posts most often come in (Spanish, Portuguese, French, German, Italian):
+# "semanas" named a Spanish topic. Not German "Tag", which is an English thing ("bag tag").
+_TIMES_ELSEWHERE = frozenset(
+    """semana semanas día días dia dias mes meses año años ano anos hora horas minuto minutos hoy ayer mañana
+    semaine semaines jour jours mois ans année années heure heures aujourd'hui hier demain
+    woche wochen tage tagen monat monate monaten jahr jahre jahren stunde stunden minuten heute gestern morgen
+    settimana settimane giorno giorni mese mesi anno anni ore minuti oggi ieri domani""".split()
+)
+# Words that name nothing a CX lead tracks (GENERIC, below): they make fragments ("post", "no notes", "year of
+# buying"). Times and people say when and who, not what ("delivery > dec", "store > kid"); "problem" and "issue"
+# say only that something is wrong.
+_ENGLISH_GENERIC = frozenset(
     """post posts note notes thing things time times year years day days week weeks month months hour hours
     minute minutes people guy guys way lot bit today yesterday tomorrow ago anyone someone
     everyone everything anything nothing something pic pics photo photos reason question experience stuff
@@ -71,14 +79,8 @@ GENERIC = frozenset(
     tonight morning evening night
     wife husband kid kids son daughter mom dad mother father brother sister friend friends family
     yr yrs hr hrs min mins sec secs""".split()
-) | frozenset(
-    # The same times in the other languages posts most often come in (Spanish, Portuguese, French, German,
-    # Italian): "semanas" named a Spanish topic. Not German "Tag", which is an English thing ("bag tag").
-    """semana semanas día días dia dias mes meses año años ano anos hora horas minuto minutos hoy ayer mañana
-    semaine semaines jour jours mois ans année années heure heures aujourd'hui hier demain
-    woche wochen tage tagen monat monate monaten jahr jahre jahren stunde stunden minuten heute gestern morgen
-    settimana settimane giorno giorni mese mesi anno anni ore minuti oggi ieri domani""".split()
-) | _CHAT
+)
+GENERIC = _ENGLISH_GENERIC | _TIMES_ELSEWHERE | _CHAT
 _FUNCTION = frozenset(
     """a an the and or but to of for on in at by with from my your our their his her its me you we they i
     it this that these those is are was were be been being have has had do does did so just very really
