@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from reputation.issues.places import place_words
-from reputation.issues.vocabulary import is_known, service_area
+from reputation.issues.vocabulary import is_known, is_noun, service_area
 from reputation.text.language import UNDETERMINED, detect_language
 
 if TYPE_CHECKING:
@@ -451,13 +451,15 @@ def _spacy() -> _Spacy | None:
 
     def lookup(word: str) -> str:
         found = table.get(word)
-        if isinstance(found, str):
-            return found
-        # Not in the table ("atms", product names): a plural -s still goes, as in the rule-based lemmatizer
-        # (not from "christmas" or "dallas": plurals in -as are in the table).
-        if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "os", "as")):
-            return word[:-1]
-        return word
+        if not isinstance(found, str):
+            # Not in the table ("atms", product names): a plural -s still goes, as in the rule-based lemmatizer
+            # (not from "christmas" or "dallas": plurals in -as are in the table).
+            plural = len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is", "os", "as"))
+            found = word[:-1] if plural else word
+        # A noun in -s of its own is no plural: "news" is not "new", "series" not "serie", "lens" not "len".
+        if found != word and word.endswith("s") and is_noun(word) and not is_noun(found):
+            return word
+        return found
 
     return _Spacy(nlp, lookup)
 

@@ -189,3 +189,11 @@ def test_places_written_as_names_name_no_issue() -> None:
     assert place_words("ORLANDO FLIGHT LATE".split()) == set()
     # German capitalises every noun: "Hof" (a yard) is also a city, and capitals tell nothing there.
     assert place_words("Der Hof ist voll".split(), "de") == set() and place_words("in Hof".split()) == {1}
+
+
+def test_nouns_of_their_own_in_s_are_not_plurals() -> None:
+    # "news" is not "new", "series" not "serie", "lens" not "len"; "refunds" and "airpods" are still plurals.
+    assert {"news feed", "news"} <= phrases_of("my news feed is empty again")
+    assert "series" in phrases_of("the series won't stream")
+    assert "lens" in phrases_of("the lens cracked")
+    assert {"refund", "airpod"} <= phrases_of("refunds for my airpods never came")
