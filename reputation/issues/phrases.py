@@ -313,6 +313,8 @@ class _Spacy:
         """The token's lower-case text when it is a content word, else ""."""
         if len(text) < 2 or text in stop or text in ignore or not token.is_alpha or token.like_num:
             return ""
+        if _MASK.fullmatch(text):  # what a redaction left ("XXXX" in the CFPB's narratives) says nothing
+            return ""
         base = self.lemma(text)
         return "" if base in stop or base in ignore else text
 
@@ -466,6 +468,7 @@ def _spacy() -> _Spacy | None:
 
 # --- rule-based extractor (fallback) ---------------------------------------------------------------------------
 
+_MASK = re.compile(r"x{2,}")
 _TOKEN = re.compile(r"[a-z][a-z']*|[.!?,;:]")
 _NOISE = re.compile(r"@\w+|#|https?://\S+|www\.\S+")
 _NEGATORS = {

@@ -197,3 +197,10 @@ def test_nouns_of_their_own_in_s_are_not_plurals() -> None:
     assert "series" in phrases_of("the series won't stream")
     assert "lens" in phrases_of("the lens cracked")
     assert {"refund", "airpod"} <= phrases_of("refunds for my airpods never came")
+
+
+def test_what_a_redaction_left_is_no_phrase() -> None:
+    # The CFPB's narratives mask names and dates as "XXXX": labels read "xxxx account" and "end of xxxx".
+    found = phrases_of("XXXX did not send the XXXX account statement")
+    assert not any("xxxx" in phrase for phrase in found) and "account statement" in found
+    assert "xbox" in phrases_of("my xbox is broken")
