@@ -176,7 +176,7 @@ def test_answers_and_chat_words_name_no_thing() -> None:
 def test_places_written_as_names_name_no_issue() -> None:
     from reputation.issues.places import place_words
 
-    # "delayed 5 hours at Miami": where, not what. "gatwick" and "orlando" named airline groups this way.
+    # "delayed 5 hours in Miami": where, not what. "miami" and "orlando" named airline groups this way.
     assert "miami" not in phrases_of("delayed 5 hours in Miami and still no bag")
     found = phrases_of("my flight from New York to Orlando got cancelled")
     assert not any("orlando" in p or "york" in p for p in found)
