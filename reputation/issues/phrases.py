@@ -276,6 +276,8 @@ _VERB_CUES = frozenset(
 )
 _NEGATOR_KEYS = frozenset({"not", "can't", "no"})
 _NEGATION_WORDS = frozenset({"n't", "nt", "n’t", "not", "no", *_UNSPLIT})
+# What a redaction left ("XXXX" in the CFPB's narratives) says nothing, in either extractor.
+_MASK = re.compile(r"x{2,}")
 
 
 class _Spacy:
@@ -313,7 +315,7 @@ class _Spacy:
         """The token's lower-case text when it is a content word, else ""."""
         if len(text) < 2 or text in stop or text in ignore or not token.is_alpha or token.like_num:
             return ""
-        if _MASK.fullmatch(text):  # what a redaction left ("XXXX" in the CFPB's narratives) says nothing
+        if _MASK.fullmatch(text):
             return ""
         base = self.lemma(text)
         return "" if base in stop or base in ignore else text
@@ -468,7 +470,6 @@ def _spacy() -> _Spacy | None:
 
 # --- rule-based extractor (fallback) ---------------------------------------------------------------------------
 
-_MASK = re.compile(r"x{2,}")
 _TOKEN = re.compile(r"[a-z][a-z']*|[.!?,;:]")
 _NOISE = re.compile(r"@\w+|#|https?://\S+|www\.\S+")
 _NEGATORS = {
@@ -529,7 +530,9 @@ def _rule_phrases(text: str, ignore: frozenset[str]) -> set[str]:
             if phrase:
                 found.add(f"{_NEGATORS[token]} {phrase}")
             content.append(None)
-        elif token in ignore or token in _STOPWORDS or len(token) < 3 or not token[0].isalpha():
+        elif (
+            token in ignore or token in _STOPWORDS or len(token) < 3 or not token[0].isalpha() or _MASK.fullmatch(token)
+        ):
             content.append(None)
         else:
             word = _suffix_lemma(token)

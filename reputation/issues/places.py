@@ -67,15 +67,12 @@ def place_words(words: Sequence[str], language: str = "en") -> set[int]:
             continue
         matched = 0
         for length in range(min(_LONGEST, len(words) - i), 0, -1):
-            span = words[i : i + length]
-            if not (_capitalised(span[0]) and _capitalised(span[-1])):
-                continue
-            if any(not (_capitalised(w) or w.lower() in _JOINERS) for w in span):
+            span = words[i : i + length]  # words[i] is capitalised; the rest must be, or join ("de")
+            if not _capitalised(span[-1]) or any(not (_capitalised(w) or w.lower() in _JOINERS) for w in span):
                 continue
             if " ".join(w.lower() for w in span) not in places:
                 continue
-            initial = i == 0 or words[i - 1] in _SENTENCE_END or words[i - 1][-1:] in _SENTENCE_END
-            if length == 1 and initial:
+            if length == 1 and (i == 0 or words[i - 1][-1:] in _SENTENCE_END):  # a sentence's first word
                 continue
             matched = length
             break

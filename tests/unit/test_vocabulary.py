@@ -203,4 +203,5 @@ def test_what_a_redaction_left_is_no_phrase() -> None:
     # The CFPB's narratives mask names and dates as "XXXX": labels read "xxxx account" and "end of xxxx".
     found = phrases_of("XXXX did not send the XXXX account statement")
     assert not any("xxxx" in phrase for phrase in found) and "account statement" in found
+    assert not any("xxxx" in phrase for phrase in phrases_of("XXXX did not send the statement", extractor="rules"))
     assert "xbox" in phrases_of("my xbox is broken")
