@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from reputation.issues import granularity
-from reputation.issues.linkage import average_linkage
+from reputation.issues.linkage import average_linkage, with_shared_words
 from reputation.issues.naming import (
     MIN_SHARE,
     aspect_counts,
@@ -40,6 +40,7 @@ from reputation.issues.naming import (
     name_issue,
     name_topics,
     tell_apart,
+    things_named,
 )
 from reputation.issues.phrases import add_phrases, label_issues, phrase_key, phrases_of
 from reputation.issues.topics import Member, Topic, group_topics
@@ -416,7 +417,9 @@ class IssueClusterer:
         if self.adaptive and brand not in self.granularity and (chosen := granularity.choose_join(vectors)):
             self.granularity[brand] = chosen
         join = self.join_for(brand)
-        labels = average_linkage(vectors, join)
+        # Complaints that name the same things are a little closer (`with_shared_words`); what joins an issue and
+        # the issues' centres stay on the embeddings alone.
+        labels = average_linkage(with_shared_words(vectors, [things_named(t, self.label_ignore) for t in texts]), join)
         groups: dict[int, list[int]] = defaultdict(list)
         for index, label in enumerate(labels):
             groups[int(label)].append(index)  # indexes are in time order, so groups[...][0] is the oldest

@@ -32,7 +32,7 @@ import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 
-from reputation.issues.phrases import lemma
+from reputation.issues.phrases import lemma, phrases_of
 from reputation.issues.vocabulary import (
     SERVICE_AREAS,
     is_noun,
@@ -125,6 +125,11 @@ def is_fragment(phrase: str) -> bool:
     if words[0] in _CHAT or words[-1] in _CHAT:
         return True
     return words[-1] in _FUNCTION or (words[0] in _FUNCTION and not _NEGATION.match(words[0]))
+
+
+def things_named(text: str, ignore: frozenset[str] = frozenset()) -> set[str]:
+    """The things a complaint names, as lemmas ("bags" -> "bag"): its single-word phrases that are things."""
+    return {lemma(phrase) for phrase in phrases_of(text, ignore) if " " not in phrase and is_thing(phrase)}
 
 
 def is_thing(word: str) -> bool:

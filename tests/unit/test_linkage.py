@@ -38,3 +38,37 @@ def test_a_merge_exactly_at_the_threshold_is_not_made() -> None:
     assert _partition(average_linkage(vectors, 0.5)) == [(0,), (1,)]
     assert _partition(average_linkage(vectors, 0.5 - 1e-6)) == [(0, 1)]
     assert average_linkage(vectors[:1], 0.9).tolist() == [0]
+
+
+def test_shared_words_add_their_tf_idf_cosine_times_the_weight_to_each_dot_product() -> None:
+    from reputation.issues.linkage import with_shared_words
+
+    vectors = normalise_rows(np.random.default_rng(3).normal(size=(4, 8)).astype(np.float32))
+    words = [{"seat", "flight"}, {"seat", "flight"}, {"bag", "flight"}, {"flight", "wifi"}]
+    widened = with_shared_words(vectors, words, weight=0.1)
+    gained = widened @ widened.T - vectors @ vectors.T
+    # Rows 0 and 1 name the same rare thing: their words' cosine is 1. "flight", in every row, separates nothing
+    # and adds nothing; "bag" and "wifi", named once, cannot be shared.
+    assert gained[0, 1] == pytest.approx(0.1, abs=1e-6)
+    assert np.allclose([gained[0, 2], gained[0, 3], gained[2, 3]], 0.0, atol=1e-6)
+    assert gained[2, 2] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_without_shared_words_the_vectors_are_left_as_they_are() -> None:
+    from reputation.issues.linkage import with_shared_words
+
+    vectors = normalise_rows(np.eye(3, dtype=np.float32))
+    assert with_shared_words(vectors, [{"seat"}, {"bag"}, set()]) is vectors
+    assert with_shared_words(vectors, [{"seat"}, {"seat"}, set()], weight=0.0) is vectors
+
+
+def test_two_complaints_a_little_apart_join_when_they_name_the_same_thing() -> None:
+    from reputation.issues.linkage import with_shared_words
+
+    # Three posts pairwise at cosine 0.5, under a join level of 0.55: alone, none join. The two that name the
+    # seat come within the level once their shared word counts; the third stays apart.
+    vectors = np.array([[1.0, 0.0, 0.0], [0.5, np.sqrt(0.75), 0.0], [0.5, 0.5 / np.sqrt(3), np.sqrt(2 / 3)]])
+    vectors = vectors.astype(np.float32)
+    assert _partition(average_linkage(vectors, 0.55)) == [(0,), (1,), (2,)]
+    words = [{"seat"}, {"seat"}, {"bag"}]
+    assert _partition(average_linkage(with_shared_words(vectors, words, weight=0.1), 0.55)) == [(0, 1), (2,)]

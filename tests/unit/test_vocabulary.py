@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reputation.issues.naming import is_thing, name_issue
+from reputation.issues.naming import is_thing, name_issue, things_named
 from reputation.issues.phrases import phrases_of
 from reputation.issues.vocabulary import is_known, names_no_thing
 
@@ -205,3 +205,9 @@ def test_what_a_redaction_left_is_no_phrase() -> None:
     assert not any("xxxx" in phrase for phrase in found) and "account statement" in found
     assert not any("xxxx" in phrase for phrase in phrases_of("XXXX did not send the statement", extractor="rules"))
     assert "xbox" in phrases_of("my xbox is broken")
+
+
+def test_the_things_a_complaint_names_are_its_thing_words_as_lemmas() -> None:
+    # Not the verbs ("waiting"), judgements ("terrible") or places ("Orlando") beside them.
+    named = things_named("Terrible: my bags were lost in Orlando and the seats broken, still waiting")
+    assert named == {"bag", "seat"}
