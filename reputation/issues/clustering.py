@@ -6,7 +6,9 @@ cosine similarity of their members, which is exactly what average-linkage
 agglomerative clustering compares. So one cycle does:
 
 1. embed the new complaints only, cluster them by average linkage (distance
-   threshold, no number of clusters) into micro-clusters;
+   threshold, no number of clusters) into micro-clusters, the things two
+   complaints both name counting a little beside their embeddings
+   (`linkage.with_shared_words`);
 2. fold each micro-cluster into the live issue it is closest to when that
    similarity clears the same threshold, else open a new issue;
 3. merge live issues that have grown within the threshold of each other (the
