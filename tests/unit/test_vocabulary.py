@@ -68,6 +68,8 @@ def test_a_lone_thing_is_named_with_the_state_its_posts_share() -> None:
 
 def test_bare_judgements_are_never_things() -> None:
     assert not is_thing("bad") and not is_thing("fine") and not is_thing("great")
+    # "super" is a noun in WordNet, but customers write it as praise ("super helpful"): it named airline topics.
+    assert not is_thing("super")
     # ... so an issue whose distinctive word is "bad" is named by the thing its posts share, not "bad" or "seat bad";
     terms = {"delay": 4.0, "bad": 2.0, "seat": 2.0, "lounge": 1.0, "bad lounge": 1.0}
     assert name_issue("bad", terms, 4, frozenset({"delay"})) == "seat"
