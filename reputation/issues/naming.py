@@ -55,7 +55,7 @@ SECOND_THING = 0.5
 # tweets ("@united yes, and ..."), and at either end of a phrase they make a fragment ("wow flight").
 _CHAT = frozenset(
     """lol jk lmao omg yep yeah yup nope hey hi hello pls plz thx thanks thank yes oh ah huh wow ugh wtf wat smh haha
-    hahaha lmfao tbh btw idk fyi lmk rn af asap ty""".split()
+    hahaha lmfao tbh btw idk fyi lmk rn af asap ty wanna gonna gotta""".split()
 )
 # The same times in the other languages posts most often come in (Spanish, Portuguese, French, German, Italian):
 # "semanas" named a Spanish topic. Not German "Tag", which is an English thing ("bag tag").

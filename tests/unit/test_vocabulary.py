@@ -168,7 +168,7 @@ def test_times_in_other_languages_name_no_thing() -> None:
 
 def test_answers_and_chat_words_name_no_thing() -> None:
     # "@united yes, and the bag is still in Denver": WordNet lists "yes" as a noun, but it answers, it names nothing.
-    assert not any(is_thing(word) for word in ("yes", "wtf", "smh", "tbh", "oh"))
+    assert not any(is_thing(word) for word in ("yes", "wtf", "smh", "tbh", "oh", "wanna"))
     assert not is_thing("crazy")  # how it felt, as "ridiculous"
     assert "yes" not in name_issue("yes", {"yes": 9.0, "bag": 6.0, "bag lost": 5.0}, 10).split()
     # At either end of a phrase they make a fragment: "wow flight" named an airline group.
