@@ -56,8 +56,10 @@ def _scores(truth: Sequence[str], found: Sequence[object]) -> tuple[float, float
 
 
 def _incremental(
-    embedder: Embedder, texts: Sequence[str], join: float, split: bool = True
+    embedder: Embedder, texts: Sequence[str], join: float | None, split: bool = True
 ) -> tuple[_Counting, dict[str, str | None]]:
+    """The texts in cycles of CYCLE, as `reputation run` feeds them; `join` None lets the clusterer choose the
+    level from the first cycle, as it does for a brand in production (MiniLM only)."""
     clusterer = _Counting([], embedder=embedder, join_similarity=join)
     complaints = [Complaint(f"b77:{i}", None, text, T0 + timedelta(seconds=i)) for i, text in enumerate(texts)]
     assigned: dict[str, str | None] = {}
@@ -123,6 +125,11 @@ def evaluate(path: Path, embedder: Embedder) -> list[str]:
     _, unsplit = _incremental(cached, shuffled[:base], join, split=False)
     nmi, ari, k = _scores([truth[order[i]] for i in range(base)], [str(unsplit[f"b77:{i}"]) for i in range(base)])
     lines.append(f"    the same without splitting grown issues: NMI {nmi:.3f} ARI {ari:.3f} issues {k}")
+    _, adaptive = _incremental(cached, shuffled[:base], None)
+    nmi, ari, k = _scores([truth[order[i]] for i in range(base)], [str(adaptive[f"b77:{i}"]) for i in range(base)])
+    lines.append(
+        f"    the same at the level the clusterer chooses from the first cycle: NMI {nmi:.3f} ARI {ari:.3f} issues {k}"
+    )
     reviewed = sum(1 for issue in clusterer.issues.values() if issue.reviewed_size)
     lines.append(f"    issues checked for a split: {reviewed}; parts split off: {clusterer.split_count}")
     later = clusterer.assign_all(
